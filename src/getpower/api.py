@@ -1,0 +1,192 @@
+"""The JSON API (django-ninja, OpenAPI at /api/docs). Same scoping and services as the pages."""
+
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from ninja import File, NinjaAPI, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.security import HttpBasicAuth, django_auth
+from pydantic import create_model
+
+from getpower.core.models import ImportJob
+from getpower.core.scope import ROLE_LABELS, scope_for
+from getpower.grid.models import Asset
+from getpower.ledgers.columns import Column
+from getpower.ledgers.importer import run_import
+from getpower.ledgers.registry import all_ledgers
+
+
+class BasicAuth(HttpBasicAuth):
+    def authenticate(self, request, username, password):
+        user = authenticate(request, username=username, password=password)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="getpower API", version="1", description="云南“获得电力”监管平台 JSON API",
+               auth=[django_auth, BasicAuth()])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ImportOut(Schema):
+    job: int
+    ok: bool
+    added: int
+    updated: int
+    unchanged: int
+    errors: list[dict]
+    warnings: list[str]
+
+
+def import_out(result) -> dict:
+    return {"job": result.job.pk, "ok": result.ok, "added": result.added, "updated": result.updated,
+            "unchanged": result.unchanged, "errors": result.errors, "warnings": result.warnings}
+
+
+@api.get("/me", tags=["平台"])
+def me(request):
+    scope = scope_for(request.user)
+    org = getattr(getattr(request.user, "profile", None), "organisation", None)
+    return {"username": request.user.get_username(), "role": scope.role, "role_label": ROLE_LABELS[scope.role],
+            "organisation": org.org_code if org else None}
+
+
+# -- ledgers: one schema and one JSON endpoint per declaration -----------------------------------
+
+PY_TYPES: dict[str, Any] = {"text": str, "int": int, "number": float, "bool": bool, "date": dt.date, "time": str,
+                            "enum": str, "list": str, "region6": str, "region9": str}
+
+
+def row_schema(name: str, columns: tuple[Column, ...]):
+    fields = {c.code: ((PY_TYPES[c.type] | None), None) for c in columns}
+    return create_model(f"{name.title().replace('_', '')}Row", **fields)
+
+
+ledgers_router = Router(tags=["台账"])
+
+
+@ledgers_router.get("/")
+def list_ledgers(request):
+    return [{"name": lg.name, "label": lg.label, "key": list(lg.key),
+             "columns": [{"code": c.code, "label": c.label, "type": c.type, "required": c.required,
+                          "choices": [code for code, _ in c.choices], "key": c.key} for c in lg.columns]}
+            for lg in all_ledgers()]
+
+
+def _make_endpoints(ledger):
+    schema = row_schema(ledger.name, ledger.columns)
+
+    @ledgers_router.post(f"/{ledger.name}/rows", response={200: ImportOut, 422: ImportOut},
+                         summary=f"导入{ledger.label}（JSON 行）", operation_id=f"import_rows_{ledger.name}")
+    def import_rows(request, rows: list[schema], dry_run: bool = False):  # type: ignore[valid-type]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        codes = [c.code for c in ledger.columns]
+        writer.writerow(codes)
+        for row in rows:
+            data = row.model_dump()
+            writer.writerow(["" if data.get(c) is None else
+                             (("是" if data[c] else "否") if isinstance(data[c], bool) else data[c]) for c in codes])
+        result = run_import(ledger.name, buffer.getvalue().encode("utf-8"), f"api-{ledger.name}.csv",
+                            user=request.user, dry_run=dry_run, channel="api")
+        return Status(200 if result.ok else 422, import_out(result))
+
+    @ledgers_router.post(f"/{ledger.name}/file", response={200: ImportOut, 422: ImportOut},
+                         summary=f"导入{ledger.label}（CSV/XLSX 文件）", operation_id=f"import_file_{ledger.name}")
+    def import_file(request, file: UploadedFile = File(...), dry_run: bool = False):
+        result = run_import(ledger.name, file.read(), file.name, user=request.user, dry_run=dry_run, channel="api")
+        return Status(200 if result.ok else 422, import_out(result))
+
+
+for _ledger in all_ledgers():
+    _make_endpoints(_ledger)
+
+api.add_router("/ledgers", ledgers_router)
+
+
+@api.get("/imports/{job_id}", tags=["台账"])
+def import_job(request, job_id: int):
+    job = get_object_or_404(ImportJob, pk=job_id)
+    scope = scope_for(request.user)
+    if not (request.user.is_superuser or job.user_id == request.user.pk
+            or (scope.org_ids and job.organisation_id in scope.org_ids)):
+        return api.create_response(request, {"detail": "Not Found"}, status=404)
+    return {"id": job.pk, "ledger": job.ledger, "status": job.status, "progress": job.progress,
+            "file_name": job.file_name, "sha256": job.file_sha256, "added": job.rows_added,
+            "updated": job.rows_updated, "unchanged": job.rows_unchanged, "errors": job.errors,
+            "duration_seconds": job.duration_seconds}
+
+
+# -- assets ------------------------------------------------------------------------------------
+
+class AssetFilter(Schema):
+    asset_type: str | None = None
+    county_code: str | None = None
+    company: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def asset_out(a: Asset) -> dict:
+    return {"pk": a.pk, "asset_id": a.asset_id, "asset_type": a.asset_type, "name": a.name,
+            "company": a.company.org_code, "county_code": a.county_id, "township_code": a.township_code,
+            "line_id": a.line.asset_id if a.line else None, "rated_kva": a.rated_kva, "users": a.users,
+            "area_type": a.area_type}
+
+
+@api.get("/assets", tags=["线路与台区"])
+def assets(request, filters: Query[AssetFilter]):
+    qs = scope_for(request.user).filter(Asset.objects.select_related("company", "line")).order_by("id")
+    if filters.asset_type:
+        qs = qs.filter(asset_type=filters.asset_type)
+    if filters.county_code:
+        qs = qs.filter(county_id=filters.county_code)
+    if filters.company:
+        qs = qs.filter(company__org_code=filters.company)
+    limit = max(1, min(filters.limit, 1000))
+    return {"count": qs.count(), "items": [asset_out(a) for a in qs[filters.offset:filters.offset + limit]]}
+
+
+@api.get("/assets/{pk}", tags=["线路与台区"], response={200: dict, 404: ErrorOut})
+def asset(request, pk: int):
+    a = get_object_or_404(scope_for(request.user).filter(Asset.objects.select_related("company", "line")), pk=pk)
+    return asset_out(a)
+
+
+# -- calendar and rulebook ------------------------------------------------------------------------
+
+@api.get("/workdays", tags=["工作日历"])
+def workdays(request, start: str, end: str, region: str | None = None):
+    from getpower.ledgers.columns import CHINA, CellError, parse_time
+    from getpower.workdays.calendar import CalendarError, load_calendar
+
+    def moment(text: str):
+        try:
+            return parse_time(text)
+        except CellError:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA)
+
+    try:
+        result = load_calendar().elapsed(moment(start), moment(end), region)
+    except (ValueError, CalendarError) as exc:
+        return api.create_response(request, {"detail": f"参数错误：{exc}"}, status=400)
+    return {"workdays": result.count, "provisional": result.provisional,
+            "provisional_years": list(result.provisional_years)}
+
+
+@api.get("/rulebook", tags=["规则参数"])
+def rulebook(request, on: dt.date | None = None):
+    from getpower.rulebook.services import rulebook_at
+
+    book = rulebook_at(on or dt.date.today())
+    return {"version": book.version, "effective_from": book.effective_from, "values": book.values}

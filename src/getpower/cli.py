@@ -1,0 +1,215 @@
+"""The ``getpower`` command line (shared/spec/cli.md): the platform's scripting face.
+
+Exit status: 0 done; 1 the input was invalid (nothing written); 2 the command was used wrongly.
+Errors go to standard error, in Chinese with the English code of the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="getpower 获得电力数字化监管平台")
+evaluate_app = typer.Typer(no_args_is_help=True, help="按规则评估（R2/R3/R4）")
+app.add_typer(evaluate_app, name="evaluate")
+
+
+class UsageError(Exception):
+    """Exit 2: the command was used wrongly."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def fail(code: str, message: str, status: int) -> None:
+    typer.echo(f"错误 [{code}]：{message}", err=True)
+    raise typer.Exit(status)
+
+
+def setup_django(db: str | None) -> None:
+    from django.conf import settings
+
+    if db:
+        os.environ["GETPOWER_DATABASE_URL"] = db
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "getpower.settings")
+    if not settings.configured or not getattr(settings, "_getpower_ready", False):
+        import django
+
+        django.setup()
+
+
+@app.callback()
+def main_callback(
+    db: Annotated[str | None, typer.Option("--db", help="数据库 URL（默认取 GETPOWER_DATABASE_URL，否则 var/ 下的 SQLite）")] = None,
+) -> None:
+    if db and not (db.startswith("sqlite:") or db.startswith("postgres")):
+        fail("bad_db_url", f"无法识别的数据库 URL：{db}", 2)
+    setup_django(db)
+    if db is None and "GETPOWER_DATABASE_URL" not in os.environ:
+        from django.conf import settings
+
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+
+
+def parse_moment(text: str, name: str) -> dt.datetime:
+    """A date (start of day) or a time, in China time; otherwise a usage error (exit 2)."""
+    from getpower.ledgers.columns import CHINA, CellError, parse_time
+
+    text = text.strip()
+    try:
+        return parse_time(text)
+    except CellError:
+        pass
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        fail("bad_time", f"{name}“{text}”不是可识别的日期或时间（YYYY-MM-DD 或 YYYY-MM-DD HH:MM[:SS]）", 2)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA)
+
+
+def parse_day(text: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        fail("bad_date", f"{name}“{text}”不是可识别的日期（YYYY-MM-DD）", 2)
+    raise AssertionError
+
+
+@app.command()
+def migrate() -> None:
+    """创建或升级数据库结构，并载入内置参考数据（行政区划、工作日历、默认规则）。"""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from getpower.core.models import Region
+    from getpower.workdays.models import HolidaySchedule
+
+    typer.echo(
+        f"数据库已就绪：行政区划 {Region.objects.count()} 个，"
+        f"工作日历 {', '.join(str(y) for y in HolidaySchedule.objects.values_list('year', flat=True))} 年"
+    )
+
+
+@app.command("import")
+def import_ledger(
+    ledger: Annotated[str, typer.Argument(help="台账：organisations, assets, outages, applications, application_pauses, arrears_cases")],
+    file: Annotated[Path, typer.Argument(help="CSV 或 XLSX 文件")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只校验，不写入")] = False,
+) -> None:
+    """导入一个台账文件：先校验全部行，无误后整体写入。"""
+    from getpower.ledgers.importer import run_import
+    from getpower.ledgers.registry import all_ledgers
+
+    names = [item.name for item in all_ledgers()]
+    if ledger not in names:
+        fail("unknown_ledger", f"未知台账“{ledger}”，可选：{', '.join(names)}", 2)
+    if not file.is_file():
+        fail("file_not_found", f"文件不存在或不可读：{file}", 2)
+    data = file.read_bytes()
+    result = run_import(ledger, data, file.name, dry_run=dry_run, channel="cli")
+    for warning in result.warnings:
+        typer.echo(f"提示：{warning}", err=True)
+    if not result.ok:
+        typer.echo(f"错误 [invalid_input]：文件 {file.name} 有 {len(result.errors)} 处错误，未写入任何数据：", err=True)
+        for e in result.errors:
+            where = f"第 {e['row']} 行" if e["row"] else "文件"
+            column = f"，列 {e['column']}（{e['label']}）" if e["column"] else ""
+            typer.echo(f"  {where}{column}，值“{e['value']}”：{e['reason']}", err=True)
+        raise typer.Exit(1)
+    prefix = "校验通过（未写入）：" if dry_run else ""
+    typer.echo(
+        f"{prefix}{result.ledger.label}（{ledger}）共 {result.total} 行：新增 {result.added}，更新 {result.updated}，"
+        f"未变 {result.unchanged}（导入任务 {result.job.pk}）"
+    )
+
+
+@app.command()
+def workdays(
+    start: Annotated[str, typer.Argument(metavar="FROM", help="起始日期或时间")],
+    end: Annotated[str, typer.Argument(metavar="TO", help="结束日期或时间")],
+    region: Annotated[str | None, typer.Option("--region", help="县级或州市行政区划代码（适用地方补充假日）")] = None,
+) -> None:
+    """打印 FROM 至 TO 经过的工作日数（规则 R1）。"""
+    from getpower.core.models import Region
+    from getpower.workdays.calendar import load_calendar
+
+    a, b = parse_moment(start, "FROM"), parse_moment(end, "TO")
+    if a > b:
+        fail("from_after_to", f"FROM（{start}）晚于 TO（{end}）", 2)
+    if region and not Region.objects.filter(code=region).exists():
+        fail("unknown_region", f"未知的行政区划代码：{region}", 2)
+    result = load_calendar().elapsed(a, b, region)
+    typer.echo(str(result.count))
+    if result.provisional:
+        years = "、".join(str(y) for y in result.provisional_years)
+        typer.echo(f"警告 [provisional]：{years} 年的节假日安排尚未载入，按普通周计算，结果为暂定", err=True)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    threads: Annotated[int, typer.Option("--threads", help="工作线程数")] = 8,
+) -> None:
+    """在 127.0.0.1 上提供网站服务。"""
+    from getpower.web.server import run_server
+
+    run_server(port=port, threads=threads)
+
+
+@app.command()
+def createuser(
+    username: str,
+    password: Annotated[str, typer.Option("--password", prompt=True, hide_input=True)],
+    org: Annotated[str | None, typer.Option("--org", help="所属单位编码")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="平台管理员")] = False,
+) -> None:
+    """创建登录账号。"""
+    from getpower.core.services import create_user
+
+    try:
+        create_user(username=username, password=password, org_code=org, is_admin=admin)
+    except ValueError as exc:
+        fail("invalid_user", str(exc), 1)
+    typer.echo(f"已创建用户 {username}")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="只生成数据，不启动网站")] = False,
+) -> None:
+    """迁移数据库、生成合成的云南演示数据并评估，然后在 127.0.0.1 提供网站服务。"""
+    import time
+
+    from django.core.management import call_command
+
+    from getpower.synthetic.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    started = time.monotonic()
+    typer.echo("迁移数据库…")
+    call_command("migrate", interactive=False, verbosity=0)
+    load_demo(typer.echo)
+    typer.echo(f"演示数据就绪（{time.monotonic() - started:.0f}s）。演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, (_, label) in DEMO_USERS.items():
+        typer.echo(f"  {username:<14}{label}")
+    if not no_serve:
+        serve(port=port, threads=8)
+
+
+def main() -> None:
+    try:
+        app()
+    except UsageError as exc:
+        typer.echo(f"错误 [{exc.code}]：{exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

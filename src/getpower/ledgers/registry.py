@@ -1,0 +1,143 @@
+"""The ledger registry and the base class every ledger declaration extends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from getpower.core import audit
+from getpower.core.models import AuditLog
+
+from .columns import Column, LedgerRow
+
+if TYPE_CHECKING:
+    from .importer import ImportContext
+
+_LEDGERS: dict[str, Ledger] = {}
+
+
+class Ledger:
+    """A ledger declaration: its columns and business key, plus how rows are checked and written."""
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    columns: tuple[Column, ...] = ()
+    key: tuple[str, ...] = ()
+    object_type: str = ""
+
+    def column_order(self, code: str) -> int:
+        for index, col in enumerate(self.columns):
+            if col.code == code:
+                return index
+        return len(self.columns)
+
+    def column(self, code: str) -> Column:
+        return next(c for c in self.columns if c.code == code)
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def validate(self, rows: list[LedgerRow], ctx: ImportContext) -> None:
+        """Cross-field and reference checks; record errors on ctx; may resolve references in rows."""
+
+    def notes(self, rows: list[LedgerRow], ctx: ImportContext) -> list[str]:
+        """Summary remarks for a clean file (e.g. exclusion claims without evidence)."""
+        return []
+
+    def write(self, rows: list[LedgerRow], ctx: ImportContext) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+
+def register(ledger_cls: type[Ledger]) -> type[Ledger]:
+    _LEDGERS[ledger_cls.name] = ledger_cls()
+    return ledger_cls
+
+
+def get_ledger(name: str) -> Ledger:
+    from . import catalogue  # noqa: F401  (imports every ledger declaration)
+
+    try:
+        return _LEDGERS[name]
+    except KeyError:
+        raise KeyError(name) from None
+
+
+def all_ledgers() -> list[Ledger]:
+    from . import catalogue  # noqa: F401
+
+    return list(_LEDGERS.values())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+def upsert(
+    model,
+    items: Iterable[tuple[tuple, dict[str, Any], int | None]],
+    existing: dict[tuple, Any],
+    ctx: ImportContext,
+    *,
+    object_type: str,
+    batch_size: int = 5000,
+) -> tuple[int, int, int]:
+    """Create new records, update changed ones (audited with before/after), leave equal ones.
+
+    ``items``: (business key, model field values, owning organisation id); ``existing``: business
+    key → model instance. Creations are audited once per import (the job records the file and its
+    hash); each update gets its own audit row."""
+    to_create, to_update, logs = [], [], []
+    changed_fields: set[str] = set()
+    unchanged = 0
+    job_id = ctx.job.pk if ctx.job else None
+    for key, fields, org_id in items:
+        current = existing.get(key)
+        if current is None:
+            to_create.append(model(**fields))
+            continue
+        diff = {}
+        for name, value in fields.items():
+            attname = model._meta.get_field(name).attname
+            old = getattr(current, attname)
+            new = value.pk if hasattr(value, "pk") else value
+            if not _same(old, new):
+                diff[name] = (old, new)
+        if not diff:
+            unchanged += 1
+            continue
+        for name, value in fields.items():
+            setattr(current, name, value)
+        changed_fields.update(diff)
+        to_update.append(current)
+        logs.append(
+            audit.build(
+                user=ctx.user,
+                action="update",
+                object_type=object_type,
+                object_id="/".join(map(str, key)),
+                before={k: v[0] for k, v in diff.items()},
+                after={k: v[1] for k, v in diff.items()},
+                reason=f"台账导入（任务 {job_id}）",
+                organisation_id=org_id,
+                job_id=job_id,
+            )
+        )
+    if to_create:
+        model.objects.bulk_create(to_create, batch_size=batch_size)
+    if to_update:
+        model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=batch_size)
+    if to_create:
+        logs.append(
+            audit.build(
+                user=ctx.user,
+                action="import",
+                object_type=object_type,
+                object_id=f"job:{job_id}",
+                after={"created": len(to_create)},
+                reason=f"台账导入（任务 {job_id}）新增 {len(to_create)} 条",
+                job_id=job_id,
+            )
+        )
+    AuditLog.objects.bulk_create(logs, batch_size=batch_size)
+    return len(to_create), len(to_update), unchanged

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutagesConfig(AppConfig):
+    name = "getpower.outages"
+    label = "outages"
+    verbose_name = "停电与频繁停电"

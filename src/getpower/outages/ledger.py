@@ -1,0 +1,133 @@
+"""The `outages` ledger (data contract): one row per outage of one unit (a 10 kV line or a 台区)."""
+
+from __future__ import annotations
+
+from getpower.grid.ledger import check_company_and_county, company_lookup
+from getpower.grid.models import Asset
+from getpower.ledgers.columns import Column, LedgerRow
+from getpower.ledgers.registry import Ledger, register, upsert
+
+from .exclusions import EXCLUSION_CHOICES, evidence_problem
+from .models import Outage, OutageAffected
+
+WARNING_LEVELS = (("township", "乡镇级"), ("county", "县级"), ("prefecture", "州市级"), ("province", "省级"),
+                  ("national", "国家级"))
+
+
+@register
+class OutagesLedger(Ledger):
+    name = "outages"
+    label = "停电事件"
+    description = "每行一次停电（一条10kV线路或一个台区）。剔除申请缺少证据时照常导入，标记为不予认可，该次停电照常计入。"
+    key = ("company", "event_id")
+    object_type = "outages.outage"
+    columns = (
+        Column("event_id", "停电事件编号", "text", required=True, key=True),
+        Column("company", "供电单位编码", "text", required=True),
+        Column("asset_type", "设备类型", "enum", required=True, choices=tuple(Asset.Type.choices)),
+        Column("asset_id", "设备编号", "text", required=True, note="须为已知设备"),
+        Column("start_time", "停电开始时间", "time", required=True),
+        Column("end_time", "复电时间", "time", note="空 = 仍在停电；不得早于开始时间"),
+        Column("kind", "停电性质", "enum", required=True, choices=tuple(Outage.Kind.choices),
+               note="计划检修、临时检修为预安排停电"),
+        Column("cause", "停电原因", "text"),
+        Column("exclusion", "剔除类别", "enum", choices=EXCLUSION_CHOICES, default="none", note="空 = 无"),
+        Column("warning_ref", "预警文号", "text", required_note="证据"),
+        Column("warning_issuer", "预警发布单位", "text", required_note="证据"),
+        Column("warning_level", "预警发布层级", "enum", choices=WARNING_LEVELS, required_note="证据"),
+        Column("warning_time", "预警发布时间", "time"),
+        Column("affected_tq", "影响台区", "list", note="线路停电影响的台区；空 = 该线路全部台区"),
+        Column("users_affected", "停电用户数", "int", min_value=0, note="空 = 该设备的用户数"),
+    )
+
+    def validate(self, rows: list[LedgerRow], ctx) -> None:
+        companies = company_lookup()
+        company_ids = {companies[r.values["company"]][0] for r in rows if r.values["company"] in companies}
+        assets = {
+            (company_id, asset_id): (pk, asset_type, county, line_id)
+            for pk, company_id, asset_id, asset_type, county, line_id in Asset.objects.filter(
+                company_id__in=company_ids
+            ).values_list("pk", "company_id", "asset_id", "asset_type", "county_id", "line_id")
+        }
+        for row in rows:
+            v = row.values
+            company_id, _ = check_company_and_county(row, ctx, companies, set())
+            v["_company_id"] = company_id
+            if company_id is None or not row.ok("asset_id"):
+                continue
+            asset = assets.get((company_id, v["asset_id"]))
+            if asset is None:
+                ctx.error(row.number, "asset_id", v["asset_id"], "该供电单位下没有此设备编号（须先导入线路与台区）")
+                continue
+            pk, asset_type, county, _ = asset
+            if row.ok("asset_type") and asset_type != v["asset_type"]:
+                ctx.error(row.number, "asset_type", v["asset_type"], f"与设备台账不一致（该设备为 {asset_type}）")
+            v["_asset_pk"], v["_county"] = pk, county
+            end, start = v.get("end_time"), v.get("start_time")
+            if end is not None and start is not None and end < start:
+                ctx.error(row.number, "end_time", end.strftime("%Y-%m-%d %H:%M:%S"), "复电时间早于停电开始时间")
+            listed = v.get("affected_tq") or ()
+            if listed and v.get("asset_type") != "line":
+                ctx.error(row.number, "affected_tq", ";".join(listed), "只有线路停电可以列出影响台区")
+            resolved = []
+            for tq_id in listed:
+                tq = assets.get((company_id, tq_id))
+                if tq is None or tq[1] != "tq":
+                    ctx.error(row.number, "affected_tq", tq_id, "未知的台区编号")
+                elif tq[3] != pk:
+                    ctx.error(row.number, "affected_tq", tq_id, "该台区不由此线路供电")
+                else:
+                    resolved.append(tq[0])
+            v["_affected_pks"] = resolved
+            v["_evidence_problem"] = evidence_problem(
+                v.get("exclusion"), cause=v.get("cause"), warning_ref=v.get("warning_ref"),
+                warning_issuer=v.get("warning_issuer"), warning_level=v.get("warning_level"),
+            ) or ""
+
+    def notes(self, rows: list[LedgerRow], ctx) -> list[str]:
+        return [
+            f"第 {r.number} 行（{r.values['event_id']}）剔除申请不予认可：{r.values['_evidence_problem']}，该次停电照常计入"
+            for r in rows
+            if r.values.get("_evidence_problem")
+        ]
+
+    def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
+        company_ids = {r.values["_company_id"] for r in rows}
+        event_ids = [r.values["event_id"] for r in rows]
+        existing = {}
+        for chunk_start in range(0, len(event_ids), 5000):
+            chunk = event_ids[chunk_start:chunk_start + 5000]
+            for outage in Outage.objects.filter(company_id__in=company_ids, event_id__in=chunk):
+                existing[(outage.company_id, outage.event_id)] = outage
+        items = []
+        for row in rows:
+            v = row.values
+            fields = {
+                "event_id": v["event_id"], "company_id": v["_company_id"], "county_id": v["_county"],
+                "asset_id": v["_asset_pk"], "asset_type": v["asset_type"], "start_time": v["start_time"],
+                "end_time": v.get("end_time"), "kind": v["kind"], "cause": v.get("cause") or "",
+                "exclusion": v.get("exclusion") or "none", "warning_ref": v.get("warning_ref") or "",
+                "warning_issuer": v.get("warning_issuer") or "", "warning_level": v.get("warning_level") or "",
+                "warning_time": v.get("warning_time"), "affected_tq": list(v.get("affected_tq") or ()),
+                "users_affected": v.get("users_affected"), "evidence_problem": v["_evidence_problem"],
+            }
+            items.append(((v["_company_id"], v["event_id"]), fields, v["_company_id"]))
+        counts = upsert(Outage, items, existing, ctx, object_type=self.object_type)
+        listed = {(r.values["_company_id"], r.values["event_id"]): r.values["_affected_pks"] for r in rows
+                  if r.values["asset_type"] == "line"}
+        if listed:
+            pk_of = {}
+            for chunk_start in range(0, len(event_ids), 5000):
+                chunk = event_ids[chunk_start:chunk_start + 5000]
+                for pk, company_id, event_id in Outage.objects.filter(
+                    company_id__in=company_ids, event_id__in=chunk, asset_type="line"
+                ).values_list("pk", "company_id", "event_id"):
+                    pk_of[(company_id, event_id)] = pk
+            outage_pks = [pk_of[k] for k in listed]
+            for chunk_start in range(0, len(outage_pks), 5000):
+                OutageAffected.objects.filter(outage_id__in=outage_pks[chunk_start:chunk_start + 5000]).delete()
+            OutageAffected.objects.bulk_create(
+                [OutageAffected(outage_id=pk_of[k], tq_id=tq) for k, tqs in listed.items() for tq in tqs],
+                batch_size=5000,
+            )
+        return counts

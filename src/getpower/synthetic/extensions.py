@@ -1,0 +1,3 @@
+"""Later issues extend the demo generator here: each step is (structure, say) → None, run in order."""
+
+STEPS: list = []

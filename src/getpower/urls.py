@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from getpower.api import api
+from getpower.web import views
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("assets/", views.asset_list, name="assets"),
+    path("assets/export.csv", views.asset_export, name="assets-export"),
+    path("assets/<int:pk>/", views.asset_detail, name="asset"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:pk>/", views.import_job, name="import-job"),
+    path("ledgers/<str:name>/template.xlsx", views.ledger_template, name="ledger-template"),
+    path("dictionary/", views.dictionary, name="dictionary"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("rulebook/", views.rulebook_page, name="rulebook"),
+    path("audit/", views.audit_page, name="audit"),
+    path("healthz", views.healthz),
+    path("outages/", include("getpower.outages.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,18 @@
+"""Navigation for the Chinese shell: what a role may open (the server still checks every request)."""
+
+from getpower.core.scope import REGULATOR_ROLES, ROLE_LABELS, Role, organisation_of, role_of
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": [], "role_label": "", "current_org": None}
+    role = role_of(user)
+    items = [("首页", "/"), ("线路与台区", "/assets/"), ("频繁停电", "/outages/findings/")]
+    items.append(("台账导入", "/imports/"))
+    if role in REGULATOR_ROLES:
+        items.append(("审计日志", "/audit/"))
+    items += [("工作日历", "/calendar/"), ("规则参数", "/rulebook/"), ("数据字典", "/dictionary/")]
+    if role == Role.ADMIN:
+        items.append(("管理后台", "/admin/"))
+    return {"nav": items, "role": role, "role_label": ROLE_LABELS[role], "current_org": organisation_of(user)}

@@ -1,0 +1,344 @@
+"""Pages of the foundation: home, assets, imports, calendar, rulebook, dictionary, audit.
+
+Every jurisdiction-bound query goes through ``scope_for(request.user).filter(...)``; a row outside
+the user's jurisdiction is a 404, whatever link led there."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import threading
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import close_old_connections
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from getpower.core.models import AuditLog, ImportJob, Region
+from getpower.core.scope import REGULATOR_ROLES, Role, scope_for
+from getpower.grid.models import Asset
+from getpower.ledgers.registry import all_ledgers, get_ledger
+from getpower.ledgers.templates import template_xlsx
+from getpower.rulebook.models import RulebookVersion
+from getpower.rulebook.parameters import PARAMETERS, SOURCE_LABELS
+from getpower.rulebook.services import rulebook_at
+from getpower.workdays.models import HolidaySchedule, RegionRestDay, ScheduleDay
+
+
+def prefecture_names() -> dict[str, str]:
+    return dict(Region.objects.filter(level="prefecture").values_list("code", "name"))
+
+
+def asset_summary(scope) -> tuple[list[dict], dict]:
+    """Lines, 台区 and users by prefecture inside the user's jurisdiction."""
+    qs = scope.filter(Asset.objects.all()).annotate(pref=Substr("county_id", 1, 4))
+    grouped = qs.values("pref").annotate(
+        lines=Count("id", filter=Q(asset_type="line")),
+        tqs=Count("id", filter=Q(asset_type="tq")),
+        users=Sum("users", filter=Q(asset_type="tq")),
+        kva=Sum("rated_kva", filter=Q(asset_type="tq")),
+    )
+    names = prefecture_names()
+    rows = []
+    for g in grouped.order_by("pref"):
+        code = g["pref"] + "00"
+        rows.append({"code": code, "name": names.get(code, code), "lines": g["lines"], "tqs": g["tqs"],
+                     "users": g["users"] or 0, "kva": g["kva"] or 0})
+    totals = {
+        "lines": sum(r["lines"] for r in rows),
+        "tqs": sum(r["tqs"] for r in rows),
+        "users": sum(r["users"] for r in rows),
+        "kva": round(sum(r["kva"] for r in rows) / 1000, 1),
+    }
+    return rows, totals
+
+
+@login_required
+def home(request):
+    scope = scope_for(request.user)
+    rows, totals = asset_summary(scope)
+    titles = {
+        Role.ADMIN: "全省概览（平台管理员）",
+        Role.REGULATOR: "全省概览",
+        Role.PROVINCIAL_BUREAU: "全省概览",
+    }
+    org = getattr(getattr(request.user, "profile", None), "organisation", None)
+    title = titles.get(scope.role) or f"{org.name if org else ''} 辖区概览"
+    context = {
+        "title": title,
+        "rows": rows,
+        "totals": totals,
+        "map_data": [{"name": r["name"], "value": r["tqs"]} for r in rows],
+    }
+    from getpower.outages.views import home_panel
+
+    context.update(home_panel(request, scope))
+    return render(request, "web/home.html", context)
+
+
+# -- assets --------------------------------------------------------------------------------------
+
+def scoped_assets(request):
+    return scope_for(request.user).filter(Asset.objects.select_related("company", "county", "line"))
+
+
+def filter_assets(request, qs):
+    asset_type = request.GET.get("type")
+    if asset_type in ("line", "tq"):
+        qs = qs.filter(asset_type=asset_type)
+    if request.GET.get("county"):
+        qs = qs.filter(county_id=request.GET["county"])
+    if request.GET.get("prefecture"):
+        qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
+    if request.GET.get("q"):
+        term = request.GET["q"].strip()
+        qs = qs.filter(Q(asset_id__icontains=term) | Q(name__icontains=term))
+    return qs
+
+
+@login_required
+def asset_list(request):
+    qs = filter_assets(request, scoped_assets(request)).order_by("asset_type", "asset_id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "web/asset_list.html", {
+        "title": "线路与台区", "page": page, "query": params.urlencode(),
+        "prefectures": Region.objects.filter(level="prefecture"),
+    })
+
+
+@login_required
+def asset_detail(request, pk: int):
+    asset = get_object_or_404(scoped_assets(request), pk=pk)
+    tqs = asset.tqs.order_by("asset_id")[:200] if asset.asset_type == "line" else []
+    return render(request, "web/asset_detail.html", {"title": str(asset), "asset": asset, "tqs": tqs})
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def asset_export(request):
+    """CSV of the assets in the user's jurisdiction (same scoping as the pages)."""
+    qs = filter_assets(request, scoped_assets(request)).order_by("asset_type", "asset_id")
+    ledger = get_ledger("assets")
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield "\ufeff" + writer.writerow([c.code for c in ledger.columns])
+        for a in qs.iterator(chunk_size=5000):
+            yield writer.writerow([a.asset_id, a.asset_type, a.name, a.company.org_code, a.county_id,
+                                   a.township_code, a.line.asset_id if a.line else "",
+                                   "" if a.rated_kva is None else f"{a.rated_kva:g}", a.users, a.area_type])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="assets.csv"'
+    return response
+
+
+# -- imports -------------------------------------------------------------------------------------
+
+def run_import_in_background(job_id: int, ledger: str, data: bytes, file_name: str, user_id: int, dry_run: bool):
+    from django.contrib.auth import get_user_model
+
+    from getpower.ledgers.importer import run_import
+
+    try:
+        user = get_user_model().objects.get(pk=user_id)
+        job = ImportJob.objects.get(pk=job_id)
+        run_import(ledger, data, file_name, user=user, dry_run=dry_run, channel="web", job=job)
+    except Exception as exc:  # recorded on the job; the page shows it
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, errors=[
+            {"row": 0, "column": "", "label": "", "value": "", "reason": f"导入失败：{exc}"}])
+    finally:
+        close_old_connections()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def imports(request):
+    scope = scope_for(request.user)
+    ledgers = [lg for lg in all_ledgers() if lg.name != "organisations" or scope.role == Role.ADMIN]
+    if request.method == "POST":
+        ledger = request.POST.get("ledger")
+        upload = request.FILES.get("file")
+        if ledger not in {lg.name for lg in ledgers} or upload is None:
+            messages.error(request, "请选择台账类型和文件")
+        else:
+            if upload.size > settings.GETPOWER_IMPORT_MAX_BYTES:
+                messages.error(request, f"文件过大（{upload.size / 1048576:.1f} MB），上限 "
+                                        f"{settings.GETPOWER_IMPORT_MAX_BYTES / 1048576:.0f} MB，请分批导入")
+            else:
+                import hashlib
+
+                data = upload.read()
+                job = ImportJob.objects.create(
+                    ledger=ledger, user=request.user, actor=request.user.get_username(), channel="web",
+                    organisation=getattr(getattr(request.user, "profile", None), "organisation", None),
+                    file_name=upload.name[:255], file_sha256=hashlib.sha256(data).hexdigest(),
+                    file_bytes=len(data), dry_run=bool(request.POST.get("dry_run")),
+                )
+                args = (job.pk, ledger, data, upload.name, request.user.pk, job.dry_run)
+                if getattr(settings, "GETPOWER_IMPORT_SYNC", False) or len(data) < 2 * 1024 * 1024:
+                    run_import_in_background(*args)
+                else:
+                    threading.Thread(target=run_import_in_background, args=args, daemon=True).start()
+                from django.shortcuts import redirect
+
+                return redirect(f"/imports/{job.pk}/")
+    jobs = ImportJob.objects.all()
+    if scope.role != Role.ADMIN and scope.role not in REGULATOR_ROLES:
+        jobs = jobs.filter(user=request.user) if not scope.org_ids else jobs.filter(
+            Q(user=request.user) | Q(organisation_id__in=scope.org_ids))
+    elif scope.role != Role.ADMIN and not scope.everything:
+        jobs = jobs.filter(user=request.user)
+    return render(request, "web/imports.html", {"title": "台账导入", "ledgers": ledgers, "jobs": jobs[:30]})
+
+
+def visible_job(request, pk: int) -> ImportJob:
+    job = get_object_or_404(ImportJob, pk=pk)
+    scope = scope_for(request.user)
+    if scope.role == Role.ADMIN or job.user_id == request.user.pk:
+        return job
+    if scope.org_ids and job.organisation_id in scope.org_ids:
+        return job
+    raise Http404
+
+
+@login_required
+def import_job(request, pk: int):
+    job = visible_job(request, pk)
+    template = "web/import_progress.html" if request.htmx else "web/import_job.html"
+    return render(request, template, {"title": f"导入任务 {job.pk}", "job": job})
+
+
+@login_required
+def ledger_template(request, name: str):
+    try:
+        ledger = get_ledger(name)
+    except KeyError:
+        raise Http404 from None
+    response = HttpResponse(template_xlsx(ledger),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}_template.xlsx"'
+    return response
+
+
+def dictionary(request):
+    return render(request, "web/dictionary.html", {"title": "数据字典", "ledgers": all_ledgers()})
+
+
+# -- calendar and rulebook -----------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_page(request):
+    from getpower.workdays import services
+
+    if request.method == "POST":
+        if not request.user.is_superuser:
+            raise PermissionDenied("只有平台管理员可以载入节假日安排")
+        try:
+            if request.POST.get("action") == "region_day":
+                region = get_object_or_404(Region, code=request.POST.get("region"))
+                services.add_region_rest_day(
+                    region=region, date=dt.date.fromisoformat(request.POST.get("date", "")),
+                    name=request.POST.get("name", ""), source=request.POST.get("source", ""),
+                    user=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, "已添加地方补充假日")
+            else:
+                upload = request.FILES.get("file")
+                text = upload.read().decode("utf-8-sig") if upload else request.POST.get("schedule", "")
+                schedule = services.load_schedule(json.loads(text), user=request.user,
+                                                  reason=request.POST.get("reason", ""))
+                messages.success(request, f"已载入 {schedule.year} 年节假日安排")
+        except (ValueError, services.ScheduleError) as exc:
+            messages.error(request, f"载入失败：{exc}")
+    year = int(request.GET.get("year") or dt.date.today().year)
+    from getpower.workdays.calendar import load_calendar
+
+    cal = load_calendar()
+    months = []
+    for month in range(1, 13):
+        first = dt.date(year, month, 1)
+        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+        months.append({"month": month, "workdays": cal.count_days(first, last).count})
+    return render(request, "web/calendar.html", {
+        "title": "工作日历", "year": year, "months": months, "total": sum(m["workdays"] for m in months),
+        "schedules": HolidaySchedule.objects.all(), "loaded": year in cal.loaded_years,
+        "days": ScheduleDay.objects.filter(date__year=year), "region_days": RegionRestDay.objects.select_related("region"),
+        "years": range(2025, dt.date.today().year + 2),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rulebook_page(request):
+    from getpower.rulebook.services import create_version
+
+    if request.method == "POST":
+        if not request.user.is_superuser:
+            raise PermissionDenied("只有平台管理员可以修改规则参数")
+        changes = {p.key: request.POST[p.key] for p in PARAMETERS
+                   if p.key in request.POST and request.POST[p.key] != json.dumps(p.default, ensure_ascii=False)}
+        current = rulebook_at(None)
+        changes = {k: v for k, v in changes.items() if str(v) != str(current.values.get(k)) and
+                   v != json.dumps(current.values.get(k), ensure_ascii=False)}
+        try:
+            version = create_version(
+                effective_from=dt.date.fromisoformat(request.POST.get("effective_from", "")),
+                changes=changes, note=request.POST.get("note", ""), user=request.user,
+                reason=request.POST.get("reason", ""))
+            messages.success(request, f"已发布规则版本 v{version.number}")
+        except ValueError as exc:
+            messages.error(request, f"未保存：{exc}")
+    book = rulebook_at(dt.date.today())
+    rows = [{"p": p, "value": book.values.get(p.key), "json": json.dumps(book.values.get(p.key), ensure_ascii=False),
+             "source": SOURCE_LABELS[p.source_tag]} for p in PARAMETERS]
+    return render(request, "web/rulebook.html", {
+        "title": "规则参数", "book": book, "rows": rows, "versions": RulebookVersion.objects.all()[:20],
+        "today": dt.date.today(),
+    })
+
+
+# -- audit ---------------------------------------------------------------------------------------
+
+@login_required
+def audit_page(request):
+    scope = scope_for(request.user)
+    if not scope.is_regulator_side:
+        raise PermissionDenied("审计日志仅对监管和主管部门开放")
+    qs = AuditLog.objects.all()
+    if not scope.everything:
+        qs = qs.filter(organisation__region__code__startswith=scope.region_prefix)
+    for field in ("action", "object_type"):
+        if request.GET.get(field):
+            qs = qs.filter(**{field: request.GET[field]})
+    if request.GET.get("actor"):
+        qs = qs.filter(actor__icontains=request.GET["actor"])
+    if request.GET.get("object_id"):
+        qs = qs.filter(object_id__icontains=request.GET["object_id"])
+    if request.GET.get("since"):
+        qs = qs.filter(at__date__gte=request.GET["since"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "web/audit.html", {
+        "title": "审计日志", "page": page, "query": params.urlencode(),
+        "types": AuditLog.objects.values_list("object_type", flat=True).distinct().order_by("object_type"),
+    })
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
