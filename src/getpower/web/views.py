@@ -149,7 +149,7 @@ def asset_export(request):
 
 # -- imports -------------------------------------------------------------------------------------
 
-def run_import_in_background(job_id: int, ledger: str, data: bytes, file_name: str, user_id: int, dry_run: bool):
+def run_import_job(job_id: int, ledger: str, data: bytes, file_name: str, user_id: int, dry_run: bool):
     from django.contrib.auth import get_user_model
 
     from getpower.ledgers.importer import run_import
@@ -161,6 +161,12 @@ def run_import_in_background(job_id: int, ledger: str, data: bytes, file_name: s
     except Exception as exc:  # recorded on the job; the page shows it
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, errors=[
             {"row": 0, "column": "", "label": "", "value": "", "reason": f"导入失败：{exc}"}])
+
+
+def run_import_in_background(*args) -> None:
+    """The same job on its own thread (large uploads); the thread's connection is closed after."""
+    try:
+        run_import_job(*args)
     finally:
         close_old_connections()
 
@@ -191,7 +197,7 @@ def imports(request):
                 )
                 args = (job.pk, ledger, data, upload.name, request.user.pk, job.dry_run)
                 if getattr(settings, "GETPOWER_IMPORT_SYNC", False) or len(data) < 2 * 1024 * 1024:
-                    run_import_in_background(*args)
+                    run_import_job(*args)
                 else:
                     threading.Thread(target=run_import_in_background, args=args, daemon=True).start()
                 from django.shortcuts import redirect
