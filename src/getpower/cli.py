@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -18,6 +19,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="getpower 获得电力数字化监管平台")
 evaluate_app = typer.Typer(no_args_is_help=True, help="按规则评估（R2/R3/R4）")
 app.add_typer(evaluate_app, name="evaluate")
+
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class UsageError(Exception):
@@ -150,6 +154,90 @@ def workdays(
     if result.provisional:
         years = "、".join(str(y) for y in result.provisional_years)
         typer.echo(f"警告 [provisional]：{years} 年的节假日安排尚未载入，按普通周计算，结果为暂定", err=True)
+
+
+def cell(value) -> str:
+    """CSV cell: integers where whole, ISO dates, empty for missing (cli.md)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def resolve_format(fmt: str | None) -> str:
+    if fmt is None:
+        return "table" if sys.stdout.isatty() else "csv"
+    if fmt not in ("csv", "json", "table"):
+        fail("bad_format", f"未知的输出格式“{fmt}”，可选 csv、json、table", 2)
+    return fmt
+
+
+def emit(rows: list[dict], columns: list[str], fmt: str, meta: dict, title: str) -> None:
+    """Write results as CSV (the cli.md columns), JSON (the same fields plus more) or a table."""
+    import csv
+    import json
+
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell(row.get(c)) for c in columns])
+    elif fmt == "json":
+        payload = {**meta, "results": rows}
+        typer.echo(json.dumps(payload, ensure_ascii=False, default=cell, indent=1))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c)
+        for row in rows:
+            table.add_row(*[cell(row.get(c)) for c in columns])
+        Console().print(table)
+        typer.echo(" · ".join(f"{k}: {v}" for k, v in meta.items() if not isinstance(v, list | dict)))
+
+
+FORMAT_OPTION = typer.Option("--format", help="csv | json | table（默认：终端为 table，否则 csv）")
+ENGINE_OPTION = typer.Option("--engine", help="duckdb（默认）或 spark")
+
+
+@evaluate_app.command("frequent-outages")
+def evaluate_frequent_outages(
+    as_of: Annotated[str, typer.Option("--as-of", help="评估日 YYYY-MM-DD（按该日 24:00 评估）")],
+    fmt: Annotated[str | None, FORMAT_OPTION] = None,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+) -> None:
+    """频繁停电（规则 R3）：每个在统计期内有计入停电的线路/台区一行。"""
+    from getpower.outages.services import evaluate
+
+    day = parse_day(as_of, "--as-of")
+    fmt = resolve_format(fmt)
+    if engine not in ("duckdb", "spark"):
+        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    evaluation = evaluate(day, engine=engine, actor="cli")
+    findings = evaluation.result.findings.to_pylist()
+    columns = ["asset_type", "asset_id", "company", "county_code", "year_count", "max_60d_count", "status",
+               "first_breach_date"]
+    if fmt == "json":
+        from getpower.outages.services import counted_by_unit
+
+        behind = counted_by_unit(evaluation.result, {r["asset_pk"] for r in findings})
+        event_ids = dict(zip(evaluation.result.decisions["outage_pk"].to_pylist(),
+                             evaluation.result.decisions["event_id"].to_pylist(), strict=True))
+        for r in findings:
+            r["counted_outages"] = [
+                {"start": dt.datetime.fromtimestamp(o["start"], dt.UTC).astimezone(CHINA_TZ).isoformat(),
+                 "event_ids": [event_ids[p] for p in o["outages"]]} for o in behind.get(r["asset_pk"], [])]
+            r["rulebook_version"] = evaluation.rulebook.version
+    emit(findings, columns, fmt, {"rule": "R3", "as_of": day.isoformat(), "rulebook_version": evaluation.rulebook.version,
+                                  "engine": engine, "run": evaluation.run.pk if evaluation.run else None},
+         f"频繁停电评估（{day}）")
 
 
 @app.command()

@@ -141,3 +141,24 @@ class ImportJob(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = "导入任务"
         verbose_name_plural = "导入任务"
+
+
+class EvaluationRun(models.Model):
+    """One evaluation of a rule at an as-of time: which engine, which rulebook version, how long, what
+    it found. Findings point at their run, so a finding always names the data and version behind it."""
+
+    rule = models.CharField("规则", max_length=32, db_index=True)
+    as_of = models.DateTimeField("评估时点")
+    rulebook_version = models.PositiveIntegerField("规则版本")
+    engine = models.CharField("计算引擎", max_length=16, default="duckdb")
+    actor = models.CharField("触发者", max_length=150, default="system")
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    duration_seconds = models.FloatField("耗时(秒)", default=0)
+    provisional = models.BooleanField("暂定", default=False)
+    summary = models.JSONField("汇总", default=dict)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["rule", "as_of"])]
+        verbose_name = "评估批次"
+        verbose_name_plural = "评估批次"

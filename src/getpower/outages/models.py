@@ -50,3 +50,85 @@ class OutageAffected(models.Model):
 
     class Meta:
         unique_together = [("outage", "tq")]
+
+
+class Finding(models.Model):
+    """A unit's frequent-outage status (warning or breach) in one evaluation run (rules R3)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "正常"
+        WARNING = "warning", "预警"
+        BREACH = "breach", "频繁停电"
+
+    run = models.ForeignKey("core.EvaluationRun", on_delete=models.CASCADE, related_name="outage_findings")
+    asset = models.ForeignKey("grid.Asset", on_delete=models.CASCADE, related_name="findings")
+    asset_type = models.CharField("设备类型", max_length=8)
+    company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    year_count = models.IntegerField("年内停电次数")
+    max_60d_count = models.IntegerField("60天内最多停电次数")
+    long_count = models.IntegerField("近50天停电次数", default=0)
+    short_count = models.IntegerField("近30天停电次数", default=0)
+    status = models.CharField("状态", max_length=8, choices=Status.choices)
+    first_breach_date = models.DateField("首次达到频繁停电日期", null=True, blank=True)
+    counted = models.JSONField("计入的停电", default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "status"]), models.Index(fields=["asset", "run"])]
+        verbose_name = "频繁停电发现"
+        verbose_name_plural = "频繁停电发现"
+
+
+class GovernanceItem(models.Model):
+    """A breaching unit's remediation, from identification to the regulator's close (闭环销号)."""
+
+    class Status(models.TextChoices):
+        IDENTIFIED = "identified", "已识别"
+        PLAN_FILED = "plan_filed", "已报治理计划"
+        IN_PROGRESS = "in_progress", "治理中"
+        COMPLETED = "completed", "企业已完成"
+        VERIFIED = "verified", "监管已核验"
+        CLOSED = "closed", "已销号"
+
+    asset = models.ForeignKey("grid.Asset", on_delete=models.PROTECT, related_name="governance_items")
+    company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.IDENTIFIED)
+    cycle = models.PositiveIntegerField("轮次", default=1)
+    opened_at = models.DateTimeField("识别时间")
+    first_breach_date = models.DateField("首次达到频繁停电日期", null=True, blank=True)
+    year_count = models.IntegerField("识别时年内停电次数", default=0)
+    max_60d_count = models.IntegerField("识别时60天最多次数", default=0)
+    measures = models.TextField("治理措施", blank=True)
+    planned_completion = models.DateField("计划完成日期", null=True, blank=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    verification_method = models.CharField("核验方式", max_length=16, blank=True)
+    verification_note = models.TextField("核验情况", blank=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["asset", "status"])]
+        verbose_name = "频繁停电治理"
+        verbose_name_plural = "频繁停电治理"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class GovernanceEvent(models.Model):
+    """Every transition of a governance item, with who, when, the note and any evidence file."""
+
+    item = models.ForeignKey(GovernanceItem, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField("时间")
+    actor = models.CharField("操作人", max_length=150)
+    transition = models.CharField("操作", max_length=32)
+    from_status = models.CharField("原状态", max_length=16, blank=True)
+    to_status = models.CharField("新状态", max_length=16)
+    note = models.TextField("说明", blank=True)
+    attachment = models.FileField("附件", upload_to="governance/%Y/%m/", null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
