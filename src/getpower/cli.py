@@ -241,6 +241,27 @@ def evaluate_frequent_outages(
 
 
 @app.command()
+def ledger(
+    filing: Annotated[str, typer.Argument(metavar="F1|F2|F3", help="报备台账")],
+    period: Annotated[str, typer.Option("--period", help="统计月份 YYYY-MM")],
+    company: Annotated[str, typer.Option("--company", help="供电单位编码")],
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（.xlsx 或 .csv），默认 <台账>_<单位>_<月份>.xlsx")] = None,
+) -> None:
+    """按报送格式生成某供电单位某月的报备台账（R5）。"""
+    from getpower.deliverables import DeliverableError, produce, to_csv, to_xlsx
+
+    if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):
+        fail("bad_output", f"输出文件须为 .xlsx 或 .csv：{out}", 2)
+    try:
+        deliverable = produce(filing.upper(), period, company)
+    except DeliverableError as exc:
+        fail(exc.code, str(exc), 2)
+    out = out or Path(f"{deliverable.code}_{company}_{deliverable.period.label}.xlsx")
+    out.write_bytes(to_csv(deliverable) if out.suffix.lower() == ".csv" else to_xlsx(deliverable))
+    typer.echo(f"已生成 {deliverable.title}：{out}（{len(deliverable.rows)} 行）")
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     threads: Annotated[int, typer.Option("--threads", help="工作线程数")] = 8,

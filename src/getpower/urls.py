@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from getpower.api import api
+from getpower.disclosure import views as public
 from getpower.web import views
 
 urlpatterns = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("audit/", views.audit_page, name="audit"),
     path("healthz", views.healthz),
     path("outages/", include("getpower.outages.urls")),
+    path("public/", public.index, name="public"),
+    path("public/outages/<str:org_code>/", public.company_outages, name="public-outages"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

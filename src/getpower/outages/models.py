@@ -132,3 +132,15 @@ class GovernanceEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class ExclusionClaims(models.Model):
+    """Per run and company: the outage records whose exclusion claim the rule accepted or rejected,
+    so that every number of the exclusion audit can be followed to its list."""
+
+    run = models.ForeignKey("core.EvaluationRun", on_delete=models.CASCADE, related_name="exclusion_claims")
+    company = models.ForeignKey("core.Organisation", on_delete=models.CASCADE, related_name="+")
+    total_records = models.IntegerField("停电记录数")
+    counts = models.JSONField("按类别统计", default=dict)  # {category: {"accepted": n, "rejected": n}}
+    accepted_ids = models.JSONField(default=list)
+    rejected_ids = models.JSONField(default=list)

@@ -15,11 +15,20 @@ from django.utils import timezone
 from getpower.analytics.extract import epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.rulebook.services import Rulebook, rulebook_at
+from getpower.workdays.calendar import CHINA
 
 from . import rules
-from .models import Finding, GovernanceEvent, GovernanceItem
+from .models import ExclusionClaims, Finding, GovernanceEvent, GovernanceItem
 
 RULE = "R3"
+EXCLUSION_LABELS = {"disaster_warning": "自然灾害预警", "external_damage": "外力破坏",
+                    "supply_assurance": "保供电接入退出", "mode_adjustment": "方式调整"}
+REASON_LABELS = {
+    "counted": "计入", "too_short": "不超过3分钟（短时停电）不计", "excluded_disaster_warning": "剔除：自然灾害预警",
+    "excluded_external_damage": "剔除：外力破坏", "excluded_supply_assurance": "剔除：保供电接入退出",
+    "excluded_mode_adjustment": "剔除：方式调整", "rejected_no_evidence": "剔除不予认可（缺少证据），计入",
+    "rejected_too_long": "剔除不予认可（超过时限），计入",
+}
 
 
 @dataclass
@@ -28,6 +37,7 @@ class R3Evaluation:
     rulebook: Rulebook
     result: rules.R3Result
     engine: str
+    assets: pa.Table
     run: EvaluationRun | None = None
     seconds: float = 0.0
 
@@ -43,7 +53,9 @@ def extract_tables(asset_pks: list[int] | None = None) -> tuple[pa.Table, pa.Tab
         where_assets = f" WHERE a.id IN ({marks}) OR a.id IN {feeding}"
         # the units' own outages and the outages of the lines feeding them
         where_outages = f" WHERE o.asset_id IN ({marks}) OR o.asset_id IN {feeding}"
-        where_affected = f" WHERE f.tq_id IN ({marks})"
+        # every listed 台区 of the feeding lines' outages: an outage that lists other 台区 must not
+        # look like one that lists none (which would cut them all)
+        where_affected = f" WHERE f.outage_id IN (SELECT id FROM outages_outage WHERE asset_id IN {feeding})"
     assets = query_arrow(
         "SELECT a.id, a.asset_type, a.asset_id, c.org_code, a.county_id, a.line_id, a.users "
         "FROM grid_asset a JOIN core_organisation c ON c.id = a.company_id" + where_assets,
@@ -66,7 +78,7 @@ def evaluate(as_of: dt.date, *, engine: str = "duckdb", store: bool = True, acto
     assets, outages, affected = extract_tables(asset_pks)
     result = rules.evaluate_frequent_outages(engine, assets, outages, affected,
                                              rules.R3Params.from_values(book.values), as_of)
-    evaluation = R3Evaluation(as_of=as_of, rulebook=book, result=result, engine=engine)
+    evaluation = R3Evaluation(as_of=as_of, rulebook=book, result=result, engine=engine, assets=assets)
     if store:
         evaluation.run = store_run(evaluation, actor=actor)
     evaluation.seconds = time.monotonic() - started
@@ -76,8 +88,6 @@ def evaluate(as_of: dt.date, *, engine: str = "duckdb", store: bool = True, acto
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
-    from getpower.workdays.calendar import CHINA
-
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=CHINA)
 
 
@@ -113,7 +123,93 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
         for r in rows
     ], batch_size=5000)
     open_governance(run, [r for r in rows if r["status"] == "breach"], behind, company_ids)
+    store_claims(run, evaluation, company_ids)
     return run
+
+
+def own_decisions(evaluation: R3Evaluation) -> pa.Table:
+    """Each outage record's decision for its own unit (claims are judged on the record itself)."""
+    d = evaluation.result.decisions
+    own = d.filter(pc.equal(d["asset_pk"], d["source_asset_pk"]))
+    companies = evaluation.assets.select(["asset_pk", "company"])
+    return own.join(companies, "asset_pk", join_type="left outer")
+
+
+def store_claims(run: EvaluationRun, evaluation: R3Evaluation, company_ids: dict[str, int]) -> None:
+    own = own_decisions(evaluation)
+    totals = own.group_by("company").aggregate([("outage_pk", "count")]).to_pylist()
+    claimed = own.filter(pc.not_equal(own["exclusion"], "none"))
+    per: dict[str, dict] = {t["company"]: {"total": t["outage_pk_count"], "counts": {}, "accepted": [],
+                                            "rejected": []} for t in totals}
+    for row in claimed.select(["company", "exclusion", "claim_status", "outage_pk"]).to_pylist():
+        entry = per[row["company"]]
+        status = "accepted" if row["claim_status"] == "accepted" else "rejected"
+        entry["counts"].setdefault(row["exclusion"], {"accepted": 0, "rejected": 0})[status] += 1
+        entry[status].append(row["outage_pk"])
+    ExclusionClaims.objects.bulk_create([
+        ExclusionClaims(run=run, company_id=company_ids[code], total_records=v["total"], counts=v["counts"],
+                        accepted_ids=v["accepted"], rejected_ids=v["rejected"])
+        for code, v in per.items()
+    ])
+
+
+def exclusion_audit(scope, run: EvaluationRun | None) -> list[dict]:
+    """Per company in the scope: records, and per category the claims accepted and rejected, with rates."""
+    if run is None:
+        return []
+    claims = ExclusionClaims.objects.filter(run=run, company__in=scope.suppliers()).select_related("company")
+    rows = []
+    for c in claims.order_by("company__org_code"):
+        accepted = sum(v["accepted"] for v in c.counts.values())
+        rejected = sum(v["rejected"] for v in c.counts.values())
+        rows.append({
+            "company": c.company, "total": c.total_records, "accepted": accepted, "rejected": rejected,
+            "rate": accepted / c.total_records if c.total_records else 0.0,
+            "categories": [(key, label, c.counts.get(key, {"accepted": 0, "rejected": 0}))
+                           for key, label in EXCLUSION_LABELS.items()],
+        })
+    return rows
+
+
+def claim_outage_ids(qs, run: EvaluationRun, claim: str, scope) -> list[int]:
+    """Ids of the records in ``qs`` whose claim the run accepted (or rejected), newest first."""
+    field = "accepted_ids" if claim == "accepted" else "rejected_ids"
+    candidates: list[int] = []
+    for values in ExclusionClaims.objects.filter(run=run, company__in=scope.suppliers()).values_list(field, flat=True):
+        candidates.extend(values)
+    found: list[int] = []
+    for index in range(0, len(candidates), 5000):
+        found.extend(qs.filter(id__in=candidates[index:index + 5000]).values_list("id", flat=True))
+    return sorted(found, reverse=True)
+
+
+def count_history(starts: list[int], window_days: int) -> list[dict]:
+    """For the unit chart: after each counted outage (start order), the year count so far and how
+    many counted outages started in the window ending with it (the same window as R3's 60 days)."""
+    history, window = [], window_days * 86400
+    for index, start in enumerate(starts):
+        in_window = sum(1 for s in starts[: index + 1] if start - s < window)
+        history.append({"start": start, "year_count": index + 1, "window_count": in_window})
+    return history
+
+
+def unit_report(asset, as_of: dt.date) -> dict:
+    """One unit's R3 picture at the end of ``as_of``: its finding, every outage record with the
+    decision the rule made, and its counts over time."""
+    evaluation = evaluate(as_of, store=False, asset_pks=[asset.pk])
+    result = evaluation.result
+    finding = next((f for f in result.findings.to_pylist() if f["asset_pk"] == asset.pk), None)
+    decisions = [d for d in result.decisions.to_pylist() if d["asset_pk"] == asset.pk]
+    decisions.sort(key=lambda d: d["start_ts"])
+    for d in decisions:
+        d["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
+        d["start"] = dt.datetime.fromtimestamp(d["start_ts"], dt.UTC).astimezone(CHINA)
+        d["minutes"] = round(d["duration_seconds"] / 60, 1)
+    counted = [c for c in result.counted.to_pylist() if c["asset_pk"] == asset.pk and c["in_period"]]
+    counted.sort(key=lambda c: c["start_ts"])
+    history = count_history([c["start_ts"] for c in counted], evaluation.rulebook["window_days"])
+    return {"finding": finding, "decisions": decisions, "history": history, "rulebook": evaluation.rulebook,
+            "counted": counted}
 
 
 def open_governance(run: EvaluationRun, breaches: list[dict], behind: dict[int, list[dict]],

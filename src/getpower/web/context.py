@@ -8,7 +8,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav": [], "role_label": "", "current_org": None}
     role = role_of(user)
-    items = [("首页", "/"), ("线路与台区", "/assets/"), ("频繁停电", "/outages/findings/")]
+    items = [("首页", "/"), ("线路与台区", "/assets/"), ("频繁停电", "/outages/findings/"),
+             ("停电治理", "/outages/governance/")]
     items.append(("台账导入", "/imports/"))
     if role in REGULATOR_ROLES:
         items.append(("审计日志", "/audit/"))
