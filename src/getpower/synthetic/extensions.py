@@ -1,3 +1,5 @@
 """Later issues extend the demo generator here: each step is (structure, say) → None, run in order."""
 
-STEPS: list = []
+from .outages import demo_outages_step
+
+STEPS: list = [demo_outages_step]
