@@ -41,12 +41,24 @@ TRANSITIONS = {
         Transition("send_back", "退回整改", (S.COMPLETED, S.VERIFIED), S.IN_PROGRESS, "regulator", ("note",)),
     )
 }
+TRANSITION_LABELS = {"identify": "识别", "reopen": "再次越限重新打开", **{t.name: t.label for t in TRANSITIONS.values()}}
+STATUS_LABELS = dict(GovernanceItem.Status.choices)
 FIELD_LABELS = {"measures": "治理措施", "planned_completion": "计划完成日期", "note": "说明",
                 "verification_method": "核验方式"}
 
 
 class TransitionError(ValueError):
     pass
+
+
+def labelled_events(item: GovernanceItem) -> list[GovernanceEvent]:
+    """The item's events with Chinese labels for display."""
+    events = list(item.events.all())
+    for e in events:
+        e.transition_label = TRANSITION_LABELS.get(e.transition, e.transition)
+        e.from_label = STATUS_LABELS.get(e.from_status, "")
+        e.to_label = STATUS_LABELS.get(e.to_status, e.to_status)
+    return events
 
 
 def allowed(item: GovernanceItem, user) -> list[Transition]:

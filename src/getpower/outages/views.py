@@ -132,7 +132,7 @@ def governance_list(request):
 def governance_detail(request, pk: int):
     item = get_object_or_404(scoped_items(request), pk=pk)
     return render(request, "outages/governance_detail.html", {
-        "title": f"治理事项 {item.pk}", "item": item, "events": item.events.all(),
+        "title": f"治理事项 {item.pk}", "item": item, "events": governance.labelled_events(item),
         "transitions": governance.allowed(item, request.user), "methods": governance.VERIFICATION_METHODS,
     })
 
