@@ -240,6 +240,32 @@ def evaluate_frequent_outages(
          f"频繁停电评估（{day}）")
 
 
+@evaluate_app.command("time-limits")
+def evaluate_time_limits(
+    as_of: Annotated[str, typer.Option("--as-of", help="评估时点（日期或时间，北京时间）")],
+    fmt: Annotated[str | None, FORMAT_OPTION] = None,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+) -> None:
+    """用电报装时限（规则 R2）：每个已开始的环节一行，每个申请一行 total。"""
+    from getpower.connections.services import evaluate
+
+    moment = parse_moment(as_of, "--as-of")
+    fmt = resolve_format(fmt)
+    if engine not in ("duckdb", "spark"):
+        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    evaluation = evaluate(moment, engine=engine, actor="cli")
+    rows = evaluation.result.checks.to_pylist()
+    columns = ["app_id", "user_class", "check", "elapsed_workdays", "limit_workdays", "status"]
+    if fmt != "csv":
+        for r in rows:
+            r["rulebook_version"] = evaluation.rulebook.version
+    emit(rows, columns, fmt, {"rule": "R2", "as_of": moment.isoformat(), "rulebook_version": evaluation.rulebook.version,
+                              "engine": engine, "provisional": evaluation.provisional,
+                              "run": evaluation.run.pk if evaluation.run else None}, f"用电报装时限评估（{moment}）")
+    if evaluation.provisional:
+        typer.echo("警告 [provisional]：评估涉及尚未载入节假日安排的年份，结果为暂定", err=True)
+
+
 @app.command()
 def ledger(
     filing: Annotated[str, typer.Argument(metavar="F1|F2|F3", help="报备台账")],

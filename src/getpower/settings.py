@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "getpower.ledgers",
     "getpower.grid",
     "getpower.outages",
+    "getpower.connections",
     "getpower.disclosure",
     "getpower.web",
 ]

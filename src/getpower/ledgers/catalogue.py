@@ -1,5 +1,6 @@
 """Imports every ledger declaration so that the registry knows them all."""
 
+from getpower.connections import ledger as _connections_ledger  # noqa: F401
 from getpower.core import ledger as _core_ledger  # noqa: F401
 from getpower.grid import ledger as _grid_ledger  # noqa: F401
 from getpower.outages import ledger as _outages_ledger  # noqa: F401
