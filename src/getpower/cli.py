@@ -266,6 +266,29 @@ def evaluate_time_limits(
         typer.echo("警告 [provisional]：评估涉及尚未载入节假日安排的年份，结果为暂定", err=True)
 
 
+@evaluate_app.command("arrears")
+def evaluate_arrears(
+    as_of: Annotated[str, typer.Option("--as-of", help="评估时点（日期或时间，北京时间）")],
+    fmt: Annotated[str | None, FORMAT_OPTION] = None,
+    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
+) -> None:
+    """居民小区欠费停电（规则 R4）：每个案件每项检查一行；已取消的案件不列出。"""
+    from getpower.arrears.services import evaluate
+
+    moment = parse_moment(as_of, "--as-of")
+    fmt = resolve_format(fmt)
+    if engine not in ("duckdb", "spark"):
+        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    evaluation = evaluate(moment, engine=engine, actor="cli")
+    rows = evaluation.findings.to_pylist()
+    if fmt != "csv":
+        for r in rows:
+            r["rulebook_version"] = evaluation.rulebook.version
+    emit(rows, ["case_id", "check", "status"], fmt,
+         {"rule": "R4", "as_of": moment.isoformat(), "rulebook_version": evaluation.rulebook.version,
+          "engine": engine, "run": evaluation.run.pk if evaluation.run else None}, f"欠费停电评估（{moment}）")
+
+
 @app.command()
 def ledger(
     filing: Annotated[str, typer.Argument(metavar="F1|F2|F3", help="报备台账")],

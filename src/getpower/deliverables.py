@@ -146,6 +146,8 @@ def to_xlsx(d: Deliverable) -> bytes:
 
 Producer = Callable[..., Deliverable]
 PRODUCERS: dict[str, str] = {
+    "F1": "getpower.connections.f1:produce",
+    "F2": "getpower.arrears.f2:produce",
     "F3": "getpower.outages.f3:produce",
 }
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "getpower.grid",
     "getpower.outages",
     "getpower.connections",
+    "getpower.arrears",
     "getpower.disclosure",
     "getpower.web",
 ]

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from getpower.api import api
+from getpower.connections import lookup
 from getpower.disclosure import views as public
 from getpower.web import views
 
@@ -22,6 +23,9 @@ urlpatterns = [
     path("audit/", views.audit_page, name="audit"),
     path("healthz", views.healthz),
     path("outages/", include("getpower.outages.urls")),
+    path("arrears/", include("getpower.arrears.urls")),
+    path("connections/", include("getpower.connections.urls")),
+    path("public/lookup/", lookup.lookup, name="public-lookup"),
     path("public/", public.index, name="public"),
     path("public/outages/<str:org_code>/", public.company_outages, name="public-outages"),
     path("api/", api.urls),

@@ -370,8 +370,17 @@ def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affecte
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The named columns, in schema order, cast to the schema's types."""
+    """The named columns, in schema order, cast to the schema's types (extra columns are dropped)."""
     return pa.Table.from_arrays([table.column(f.name).cast(f.type) for f in schema], schema=schema)
+
+
+def _conform_input(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Like ``_conform``, but a date or timestamp column is refused: cast to int64 it would
+    silently keep its own unit (e.g. microseconds) instead of epoch seconds."""
+    for f in schema:
+        if f.name in table.column_names and pa.types.is_temporal(table.schema.field(f.name).type):
+            raise TypeError(f"column {f.name}: give epoch seconds (int64), not {table.schema.field(f.name).type}")
+    return _conform(table, schema)
 
 
 def evaluate_frequent_outages(backend: str, assets: pa.Table, outages: pa.Table, affected: pa.Table,
@@ -384,9 +393,9 @@ def evaluate_frequent_outages(backend: str, assets: pa.Table, outages: pa.Table,
     if con is None:
         con = engine.connect(backend)
     exprs = frequent_outage_expressions(
-        engine.register(con, "r3_assets", _conform(assets, ASSETS_SCHEMA)),
-        engine.register(con, "r3_outages", _conform(outages, OUTAGES_SCHEMA)),
-        engine.register(con, "r3_affected", _conform(affected, AFFECTED_SCHEMA)),
+        engine.register(con, "r3_assets", _conform_input(assets, ASSETS_SCHEMA)),
+        engine.register(con, "r3_outages", _conform_input(outages, OUTAGES_SCHEMA)),
+        engine.register(con, "r3_affected", _conform_input(affected, AFFECTED_SCHEMA)),
         params,
         as_of,
     )

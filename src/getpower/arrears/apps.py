@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ArrearsConfig(AppConfig):
+    name = "getpower.arrears"
+    label = "arrears"
+    verbose_name = "居民小区欠费停电"

@@ -1,0 +1,61 @@
+"""F1: 业扩接入需改造不满足接电时限台账 (Annex 2 §1, rules R5): the company's low-voltage
+applications marked grid_upgrade whose total (R2) is overdue at the end of the month, or that were
+energised during the month with the total late, each with its stated completion date; open ones that
+cannot be connected in time (the upgrade completes after the deadline) are listed as forecast."""
+
+from __future__ import annotations
+
+from getpower.core.scope import organisation_subtree_ids
+from getpower.deliverables import CHINA, Deliverable, Period
+
+from . import services
+from .models import Application
+
+COLUMNS = [("company", "供电单位"), ("county", "县区"), ("app_id", "申请编号"), ("customer_kind", "用户类别"),
+           ("capacity_kw", "报装容量(kW)"), ("applied_at", "申请时间"), ("user_class", "用户类型"),
+           ("limit_workdays", "时限(工作日)"), ("elapsed_workdays", "已用工作日"), ("deadline", "接电截止日"),
+           ("energized_at", "装表接电时间"), ("upgrade_due_date", "改造计划完成日期"), ("state", "情况")]
+
+
+def candidates(company, period: Period):
+    orgs = organisation_subtree_ids(company.pk)
+    return Application.objects.filter(company_id__in=orgs, grid_upgrade=True, voltage_kv__lte=0.38,
+                                      applied_at__lte=period.end).select_related("company", "county")
+
+
+def f1_rows(company, period: Period) -> tuple[list[dict], int | None]:
+    apps = {a.pk: a for a in candidates(company, period)}
+    if not apps:
+        return [], None
+    evaluation = services.evaluate(period.end, store=False, app_pks=list(apps))
+    rows = []
+    for r in evaluation.result.checks.to_pylist():
+        if r["check"] != "total":
+            continue
+        a = apps[r["app_pk"]]
+        energized = a.energized_at.astimezone(CHINA) if a.energized_at else None
+        if r["status"] == "overdue":
+            state = "超期未接电"
+        elif r["status"] == "late" and energized and period.start <= energized <= period.end:
+            state = "本月超期接电"
+        elif r["status"] == "open" and a.upgrade_due_date and r["deadline_day"] and a.upgrade_due_date > r["deadline_day"]:
+            state = "预计超期（改造完成晚于接电截止日）"
+        else:
+            continue
+        rows.append({"company": a.company.name, "county": a.county.name, "app_id": a.app_id,
+                     "customer_kind": a.get_customer_kind_display(), "capacity_kw": a.capacity_kw,
+                     "applied_at": a.applied_at, "user_class": services.CLASS_LABELS[r["user_class"]],
+                     "limit_workdays": r["limit_workdays"], "elapsed_workdays": r["elapsed_workdays"],
+                     "deadline": r["deadline_day"], "energized_at": a.energized_at,
+                     "upgrade_due_date": a.upgrade_due_date, "state": state, "_app_pk": a.pk})
+    return rows, evaluation.rulebook.version
+
+
+def produce(company, period: Period) -> Deliverable:
+    rows, version = f1_rows(company, period)
+    rows.sort(key=lambda r: (r["state"].startswith("预计"), r["company"], r["app_id"]))
+    return Deliverable(code="F1", title="业扩接入需改造不满足接电时限台账", company_name=company.name,
+                       company_code=company.org_code, period=period, columns=COLUMNS, rows=rows,
+                       meta={"统计截止": period.end, "报送期限": f"{period.next().label}-10 前",
+                             "规则版本": f"v{version}" if version else "—"},
+                       notes=["低压用户接入需10千伏及以上公共电网升级改造、工期无法满足接电时限的，应明确工程完成时限并报备（附件2第一部分）。"])

@@ -1,0 +1,127 @@
+"""Connection time-limit pages (rules R2): the supply company's worklist, the regulator's overview,
+an application's timeline, 三零 scope findings, the F1 ledger, and the public progress lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from getpower.core.models import Organisation, Region
+from getpower.core.scope import scope_for
+from getpower.workdays.calendar import load_calendar
+
+from . import services
+from .models import Application, TimeLimitFinding
+
+
+def rate(entry: dict) -> float | None:
+    finished = entry.get("ok", 0) + entry.get("late", 0)
+    return round(100 * entry.get("ok", 0) / finished, 1) if finished else None
+
+
+@login_required
+def home(request):
+    scope = scope_for(request.user)
+    run = services.latest_run()
+    if scope.is_supplier:
+        return worklist(request, scope, run)
+    return overview(request, scope, run)
+
+
+def worklist(request, scope, run):
+    rows = []
+    if run is not None:
+        qs = scope.filter(TimeLimitFinding.objects.filter(run=run, status="open")).select_related(
+            "application", "company")
+        cal = load_calendar()
+        today = timezone.localdate()
+        for f in qs.order_by("deadline", "application__app_id")[:500]:
+            left = cal.count_days(today + dt.timedelta(days=1), f.deadline).count if f.deadline else None
+            f.left = left if f.deadline and f.deadline >= today else 0
+            f.urgent = f.left is not None and f.left <= 1
+            f.label = services.STAGE_LABELS[f.check_name]
+            rows.append(f)
+        rows.sort(key=lambda f: (f.left if f.left is not None else 999, f.application.app_id))
+    overdue = scope.filter(TimeLimitFinding.objects.filter(run=run, status="overdue")).count() if run else 0
+    return render(request, "connections/worklist.html", {"title": "用电报装工作清单", "rows": rows, "run": run,
+                                                         "overdue": overdue})
+
+
+def overview(request, scope, run):
+    summary = run.summary if run else {}
+    names = dict(Organisation.objects.values_list("org_code", "name"))
+    prefectures = dict(Region.objects.filter(level="prefecture").values_list("code", "name"))
+    visible = {o.org_code for o in scope.suppliers()}
+    by_company = [{"name": names.get(code, code), "code": code, **e, "rate": rate(e)}
+                  for code, e in sorted(summary.get("company", {}).items()) if code in visible]
+    by_prefecture = [{"name": prefectures.get(p + "00", p), "code": p + "00", **e, "rate": rate(e)}
+                     for p, e in sorted(summary.get("prefecture", {}).items())
+                     if scope.everything or (scope.region_prefix and p.startswith(scope.region_prefix[:4]))]
+    by_class = [{"name": services.CLASS_LABELS.get(k, k), **e, "rate": rate(e)}
+                for k, e in summary.get("user_class", {}).items()]
+    by_stage = [{"name": services.STAGE_LABELS.get(k, k), **e, "rate": rate(e)}
+                for k, e in summary.get("check", {}).items()]
+    averages = [{**a, "class_label": services.CLASS_LABELS.get(a["user_class"]),
+                 "stage_label": services.STAGE_LABELS.get(a["check"])} for a in summary.get("averages", [])]
+    late = scope.filter(TimeLimitFinding.objects.filter(run=run, status__in=["late", "overdue"],
+                                                        check_name="total")).select_related(
+        "application", "company", "county") if run else TimeLimitFinding.objects.none()
+    page = Paginator(late.order_by("status", "-elapsed_workdays"), 30).get_page(request.GET.get("page"))
+    zero = services.zero_scope_findings(scope.filter(Application.objects.all())).count()
+    note = "" if scope.everything else "（按州市、类别、环节的统计为全省口径；按单位与清单为本辖区）"
+    return render(request, "connections/overview.html", {
+        "title": "用电报装时限监管", "run": run, "by_company": by_company, "by_prefecture": by_prefecture,
+        "by_class": by_class, "by_stage": by_stage, "averages": averages, "page": page, "zero": zero,
+        "note": note, "query": "",
+    })
+
+
+@login_required
+def application(request, pk: int):
+    app = get_object_or_404(scope_for(request.user).filter(Application.objects.select_related("company", "county")),
+                            pk=pk)
+    as_of = timezone.now()
+    checks = services.application_checks(app, as_of)
+    return render(request, "connections/application.html", {"title": f"用电报装 {app.app_id}", "app": app,
+                                                             "checks": checks, "as_of": as_of,
+                                                             "pauses": app.pauses.all()})
+
+
+@login_required
+def zero_scope(request):
+    scope = scope_for(request.user)
+    qs = services.zero_scope_findings(scope.filter(Application.objects.select_related("company", "county")))
+    page = Paginator(qs.order_by("-applied_at"), 50).get_page(request.GET.get("page"))
+    return render(request, "connections/zero_scope.html", {"title": "三零服务范围核查", "page": page, "query": ""})
+
+
+@login_required
+def f1(request):
+    from getpower.deliverables import DeliverableError, Period, to_xlsx
+
+    scope = scope_for(request.user)
+    companies = scope.suppliers().order_by("org_code")
+    if request.GET.get("company") and request.GET.get("period"):
+        company = companies.filter(org_code=request.GET["company"]).first()
+        if company is None:
+            raise Http404
+        try:
+            period = Period.parse(request.GET["period"])
+        except DeliverableError as exc:
+            messages.error(request, str(exc))
+        else:
+            from .f1 import produce
+
+            response = HttpResponse(to_xlsx(produce(company, period)),
+                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            response["Content-Disposition"] = f'attachment; filename="F1_{company.org_code}_{period.label}.xlsx"'
+            return response
+    default = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return render(request, "connections/f1.html", {"title": "F1 需改造不满足接电时限台账", "companies": companies,
+                                                   "period": default})
