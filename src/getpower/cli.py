@@ -311,6 +311,15 @@ def ledger(
 
 
 @app.command()
+def tick() -> None:
+    """定时任务（供 cron 调用）：开启新报备期、标记逾期、发送提醒、核对 F1 台账；重复运行不会重复处理。"""
+    from getpower.filings.services import tick as run_tick
+
+    summary = run_tick()
+    typer.echo("；".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     threads: Annotated[int, typer.Option("--threads", help="工作线程数")] = 8,

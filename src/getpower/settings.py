@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "getpower.outages",
     "getpower.connections",
     "getpower.arrears",
+    "getpower.filings",
     "getpower.disclosure",
     "getpower.web",
 ]

@@ -5,6 +5,7 @@ from django.urls import include, path
 from getpower.api import api
 from getpower.connections import lookup
 from getpower.disclosure import views as public
+from getpower.filings import views as filing_views
 from getpower.web import views
 
 urlpatterns = [
@@ -25,6 +26,8 @@ urlpatterns = [
     path("outages/", include("getpower.outages.urls")),
     path("arrears/", include("getpower.arrears.urls")),
     path("connections/", include("getpower.connections.urls")),
+    path("filings/", include("getpower.filings.urls")),
+    path("inbox/", filing_views.inbox, name="inbox"),
     path("public/lookup/", lookup.lookup, name="public-lookup"),
     path("public/", public.index, name="public"),
     path("public/outages/<str:org_code>/", public.company_outages, name="public-outages"),

@@ -42,10 +42,12 @@ def worklist(request, scope, run):
         cal = load_calendar()
         today = timezone.localdate()
         for f in qs.order_by("deadline", "application__app_id")[:500]:
-            left = cal.count_days(today + dt.timedelta(days=1), f.deadline).count if f.deadline else None
+            # the county's own calendar, as the evaluation used (regional rest days)
+            left = cal.count_days(today + dt.timedelta(days=1), f.deadline, f.county_id).count if f.deadline else None
             f.left = left if f.deadline and f.deadline >= today else 0
             f.urgent = f.left is not None and f.left <= 1
             f.label = services.STAGE_LABELS[f.check_name]
+            f.class_label = services.CLASS_LABELS[f.user_class]
             rows.append(f)
         rows.sort(key=lambda f: (f.left if f.left is not None else 999, f.application.app_id))
     overdue = scope.filter(TimeLimitFinding.objects.filter(run=run, status="overdue")).count() if run else 0
@@ -73,6 +75,8 @@ def overview(request, scope, run):
                                                         check_name="total")).select_related(
         "application", "company", "county") if run else TimeLimitFinding.objects.none()
     page = Paginator(late.order_by("status", "-elapsed_workdays"), 30).get_page(request.GET.get("page"))
+    for f in page:
+        f.class_label = services.CLASS_LABELS[f.user_class]
     zero = services.zero_scope_findings(scope.filter(Application.objects.all())).count()
     note = "" if scope.everything else "（按州市、类别、环节的统计为全省口径；按单位与清单为本辖区）"
     return render(request, "connections/overview.html", {

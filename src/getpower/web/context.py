@@ -9,7 +9,8 @@ def navigation(request):
         return {"nav": [], "role_label": "", "current_org": None}
     role = role_of(user)
     items = [("首页", "/"), ("线路与台区", "/assets/"), ("频繁停电", "/outages/findings/"),
-             ("停电治理", "/outages/governance/"), ("用电报装", "/connections/"), ("欠费停电", "/arrears/")]
+             ("停电治理", "/outages/governance/"), ("用电报装", "/connections/"), ("欠费停电", "/arrears/"),
+             ("报备中心", "/filings/")]
     items.append(("台账导入", "/imports/"))
     if role in REGULATOR_ROLES:
         items.append(("审计日志", "/audit/"))

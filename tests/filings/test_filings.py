@@ -1,0 +1,177 @@
+"""The filing centre: due dates, lifecycle, immutable versions, differences, review, tick, reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection, transaction
+
+from getpower.deliverables import Period
+from getpower.filings import schedule, services
+from getpower.filings.models import Filing, FilingType, FilingVersion, Notification
+from tests.factories import import_text
+from tests.outages.fixtures import OUTAGES
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def at(y, m, d, h=12):
+    return dt.datetime(y, m, d, h, tzinfo=CHINA)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month,due", [
+    ("2026-01", "2026-02-24"),  # 2/10 falls in the Spring Festival? no: 2/10 is a Tuesday → 2/10
+    ("2026-04", "2026-05-11"),  # 5/10 is a Sunday → Monday 5/11
+    ("2026-09", "2026-10-12"),  # 10/10 is a make-up Saturday (a working day) → 10/10? see test body
+    ("2025-12", "2026-01-12"),  # 1/10 is a Saturday → Monday 1/12
+    ("2026-05", "2026-06-10"),
+])
+def test_f1_due_day_rolls_to_the_next_working_day(month, due):
+    ftype = FilingType.objects.get(code="F1")
+    got = schedule.due_at(ftype, Period.parse(month)).date().isoformat()
+    expected = {"2026-01": "2026-02-10", "2026-09": "2026-10-10"}.get(month, due)
+    assert got == expected
+
+
+@pytest.mark.django_db
+def test_due_day_without_roll_and_month_end(province):
+    from getpower.rulebook.services import create_version
+
+    create_version(effective_from=dt.date(2026, 1, 1), changes={"due_day_roll": "none"}, note="",
+                   user=province.users["admin"], reason="t")
+    assert schedule.due_at(FilingType.objects.get(code="F1"), Period(2026, 4)).date() == dt.date(2026, 5, 10)
+    f3 = schedule.due_at(FilingType.objects.get(code="F3"), Period(2026, 2))
+    assert (f3.date(), f3.hour, f3.minute, f3.second) == (dt.date(2026, 2, 28), 23, 59, 59)
+
+
+@pytest.fixture
+def opened(province):
+    import_text("outages", OUTAGES)
+    services.tick(at(2026, 3, 15))
+    return province
+
+
+def f3_of(org_code, period="2026-02"):
+    return Filing.objects.get(type_id="F3", filer__org_code=org_code, period=period)
+
+
+def test_tick_opens_every_filer_and_period_and_is_idempotent(opened):
+    f3 = Filing.objects.filter(type_id="F3")
+    assert f3.filter(period="2026-03").count() == 5  # every supplier
+    assert f3_of("WHPG").recipient.org_code == "WH-EA"
+    assert f3_of("KMPG").recipient.org_code == "KM-EA"
+    assert Filing.objects.get(type_id="F1", filer__org_code="YNPG", period="2026-02").recipient.org_code == "REG"
+    assert not Filing.objects.filter(type_id="F1", filer__org_code="WHPG").exists()
+    assert Filing.objects.get(type_id="F1L", filer__org_code="WHPG", period="2026-02").recipient.org_code == "WH-EA"
+    before = (Filing.objects.count(), Notification.objects.count(),
+              list(Filing.objects.order_by("id").values_list("status", "is_overdue")))
+    again = services.tick(at(2026, 3, 15))
+    assert (again["opened"], again["overdue"], again["reminders"]) == (0, 0, 0)
+    assert before == (Filing.objects.count(), Notification.objects.count(),
+                      list(Filing.objects.order_by("id").values_list("status", "is_overdue")))
+
+
+def test_overdue_and_reminders(opened):
+    jan = f3_of("WHPG", "2026-01")
+    assert jan.is_overdue and jan.display_state == "overdue"
+    kinds = set(Notification.objects.filter(user=opened.users["whpg"]).values_list("kind", flat=True))
+    assert "overdue" in kinds
+    # F1L for February is due 3/10: at 3/9 it is due within 3 working days
+    services.tick(at(2026, 3, 9, 9))
+    assert Notification.objects.filter(user=opened.users["whpg"], kind__in=["due_soon", "due_today"],
+                                       filing__type_id="F1L").exists()
+
+
+def test_submit_freezes_a_version_that_nobody_can_change(opened):
+    filing = f3_of("WHPG", "2026-03")
+    services.save_entries(filing, opened.users["whpg"], {"remarks": "已安排治理", "rows": {}})
+    version = services.submit(filing, opened.users["whpg"], now=at(2026, 3, 31, 20))
+    filing.refresh_from_db()
+    assert filing.status == "submitted" and not filing.is_late
+    assert [r["asset_id"] for r in version.content["rows"]] == ["WH-T1"]
+    assert version.content["remarks"] == "已安排治理"
+    version.reason = "tamper"
+    with pytest.raises(PermissionDenied):
+        version.save()
+    with pytest.raises(PermissionDenied):
+        FilingVersion.objects.filter(pk=version.pk).update(reason="tamper")
+    with pytest.raises(PermissionDenied):
+        version.delete()
+    with pytest.raises(PermissionDenied):
+        FilingVersion.objects.filter(pk=version.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE filings_filingversion SET reason = 'tamper' WHERE id = %s", [version.pk])
+    assert FilingVersion.objects.get(pk=version.pk).reason == ""
+
+
+def test_late_submission_is_marked_late(opened):
+    filing = f3_of("WHPG", "2026-02")
+    services.submit(filing, opened.users["whpg"], now=at(2026, 3, 2))
+    filing.refresh_from_db()
+    assert filing.is_late and filing.status == "submitted" and not filing.is_overdue
+
+
+def test_return_resubmit_with_reason_diff_and_accept(opened):
+    filing = f3_of("WHPG", "2026-03")
+    services.submit(filing, opened.users["whpg"], now=at(2026, 3, 31, 20))
+    with pytest.raises(PermissionDenied):
+        services.review(filing, opened.users["px_authority"], "accept")
+    with pytest.raises(services.FilingError):
+        services.review(filing, opened.users["wh_authority"], "return", "")
+    services.review(filing, opened.users["wh_authority"], "return", "请补充治理计划完成日期")
+    filing.refresh_from_db()
+    assert filing.status == "returned"
+    assert Notification.objects.filter(user=opened.users["whpg"], kind="returned").exists()
+    services.save_entries(filing, opened.users["whpg"],
+                          {"remarks": "已补充", "rows": {"WH-T1": {"note": "更换配变", "date": "2026-06-30"}}})
+    with pytest.raises(services.FilingError):
+        services.submit(filing, opened.users["whpg"], reason="")
+    services.submit(filing, opened.users["whpg"], reason="按退回意见补充")
+    filing.refresh_from_db()
+    assert filing.status == "resubmitted"
+    v1, v2 = filing.versions.order_by("number")
+    changes = services.diff(v1.content, v2.content)
+    assert changes["added"] == [] and changes["removed"] == []
+    assert changes["changed"][0]["key"] == "WH-T1"
+    assert ("报送单位说明", "", "更换配变") in changes["changed"][0]["fields"]
+    services.review(filing, opened.users["wh_authority"], "accept")
+    filing.refresh_from_db()
+    assert filing.status == "accepted"
+
+
+def test_only_the_filer_submits(opened):
+    with pytest.raises(PermissionDenied):
+        services.submit(f3_of("WHPG", "2026-03"), opened.users["plpg"])
+    with pytest.raises(PermissionDenied):
+        services.submit(f3_of("WHPG", "2026-03"), opened.users["wh_authority"])
+
+
+def test_pages_scope_and_immutability_through_http(opened, client):
+    filing = f3_of("WHPG", "2026-03")
+    services.submit(filing, opened.users["whpg"], now=at(2026, 3, 31, 20))
+    client.login(username="plpg", password=opened.password)
+    assert client.get(f"/filings/{filing.pk}/").status_code == 404
+    assert client.get(f"/filings/{filing.pk}/versions/1.xlsx").status_code == 404
+    client.logout()
+    client.login(username="wh_authority", password=opened.password)
+    page = client.get("/filings/?type=F3").content.decode()
+    assert "五华供电局" in page and "盘龙供电局" not in page
+    response = client.get(f"/filings/{filing.pk}/versions/1.xlsx")
+    assert response.status_code == 200 and response["X-Content-SHA256"] == filing.versions.get().sha256
+    assert client.get("/filings/summary.xlsx?month=2026-03").status_code == 200
+
+
+def test_f1_missing_row_becomes_a_finding(opened):
+    from getpower.filings.models import MissingFromF1
+    from tests.connections.test_services import APPS
+
+    services.tick(at(2026, 11, 5))
+    filing = Filing.objects.get(type_id="F1L", filer__org_code="WHPG", period="2026-10")
+    services.submit(filing, opened.users["whpg"], now=at(2026, 11, 5))  # nothing late known yet: empty ledger
+    import_text("applications", APPS)  # A2 (grid upgrade, overdue at the end of October) arrives later
+    services.tick(at(2026, 11, 6))
+    missing = MissingFromF1.objects.get(filing=filing)
+    assert missing.application.app_id == "A2" and missing.state == "超期未接电"
