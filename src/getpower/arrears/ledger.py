@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from getpower.grid.ledger import check_company_and_county, company_lookup, county_codes
 from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register, upsert
+from getpower.ledgers.registry import Ledger, register, stored_values, upsert
 
 from .models import TIME_FIELDS, ArrearsCase
 from .routing import route
@@ -56,7 +56,7 @@ class ArrearsLedger(Ledger):
 
     def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
         company_ids = {r.values["_company_id"] for r in rows}
-        existing = {(c.company_id, c.case_id): c for c in ArrearsCase.objects.filter(company_id__in=company_ids)}
+        existing = {(c["company_id"], c["case_id"]): c for c in stored_values(ArrearsCase, company_id__in=company_ids)}
         items = []
         for row in rows:
             v = row.values

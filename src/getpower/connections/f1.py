@@ -23,14 +23,16 @@ def candidates(company, period: Period):
                                       applied_at__lte=period.end).select_related("company", "county")
 
 
-def f1_rows(company, period: Period) -> tuple[list[dict], int | None]:
+def f1_rows(company, period: Period, evaluation: services.R2Evaluation | None = None) -> tuple[list[dict], int | None]:
+    """``evaluation``: an R2 evaluation at the end of the month covering at least these applications,
+    to reuse when filing many companies at once."""
     apps = {a.pk: a for a in candidates(company, period)}
     if not apps:
         return [], None
-    evaluation = services.evaluate(period.end, store=False, app_pks=list(apps))
+    evaluation = evaluation or services.evaluate(period.end, store=False, app_pks=list(apps))
     rows = []
     for r in evaluation.result.checks.to_pylist():
-        if r["check"] != "total":
+        if r["check"] != "total" or r["app_pk"] not in apps:
             continue
         a = apps[r["app_pk"]]
         energized = a.energized_at.astimezone(CHINA) if a.energized_at else None
@@ -51,8 +53,8 @@ def f1_rows(company, period: Period) -> tuple[list[dict], int | None]:
     return rows, evaluation.rulebook.version
 
 
-def produce(company, period: Period) -> Deliverable:
-    rows, version = f1_rows(company, period)
+def produce(company, period: Period, evaluation: services.R2Evaluation | None = None) -> Deliverable:
+    rows, version = f1_rows(company, period, evaluation)
     rows.sort(key=lambda r: (r["state"].startswith("预计"), r["company"], r["app_id"]))
     return Deliverable(code="F1", title="业扩接入需改造不满足接电时限台账", company_name=company.name,
                        company_code=company.org_code, period=period, columns=COLUMNS, rows=rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from getpower.grid.ledger import check_company_and_county, company_lookup, county_codes
 from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register, upsert
+from getpower.ledgers.registry import Ledger, register, stored_values, upsert
 
 from .models import TIME_FIELDS, Application, ApplicationPause
 
@@ -115,7 +115,7 @@ class ApplicationsLedger(Ledger):
 
     def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
         company_ids = {r.values["_company_id"] for r in rows}
-        existing = {(a.company_id, a.app_id): a for a in Application.objects.filter(company_id__in=company_ids)}
+        existing = {(a["company_id"], a["app_id"]): a for a in stored_values(Application, company_id__in=company_ids)}
         items = []
         for row in rows:
             v = row.values

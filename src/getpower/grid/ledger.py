@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from getpower.core.models import Organisation, Region, region_prefix
 from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register, upsert
+from getpower.ledgers.registry import Ledger, register, stored_values, upsert
 
 from .models import Asset
 
@@ -97,10 +97,7 @@ class AssetsLedger(Ledger):
 
     def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
         company_ids = {r.values["_company_id"] for r in rows}
-        existing = {
-            (a.company_id, a.asset_id): a
-            for a in Asset.objects.filter(company_id__in=company_ids)
-        }
+        existing = {(a["company_id"], a["asset_id"]): a for a in stored_values(Asset, company_id__in=company_ids)}
         totals = [0, 0, 0]
         for asset_type in ("line", "tq"):
             group = [r for r in rows if r.values["asset_type"] == asset_type]

@@ -4,6 +4,7 @@ template, the API schema and the data-dictionary page are all made from the decl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,12 +61,8 @@ class Column:
         return self.required_note or "否"
 
     def choice_codes(self) -> dict[str, str]:
-        """Variant spellings (code or Chinese label, any case) → code."""
-        table: dict[str, str] = {}
-        for code, label in self.choices:
-            table[code.lower()] = code
-            table[label.lower()] = code
-        return table
+        """Variant spellings (code or Chinese label, any case) → code (built once per column)."""
+        return _choice_table(self.choices)
 
     def parse(self, raw: Any) -> Any:
         """The typed value of a cell, None when empty, or CellError."""
@@ -76,6 +73,15 @@ class Column:
             if raw == "":
                 return self.default
         return PARSERS[self.type](self, raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_table(choices: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code, label in choices:
+        table[code.lower()] = code
+        table[label.lower()] = code
+    return table
 
 
 def _text(col: Column, raw: Any) -> str:

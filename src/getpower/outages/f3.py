@@ -40,8 +40,9 @@ def governance_at(asset_ids: list[int], moment: dt.datetime) -> dict[int, dict]:
     return state
 
 
-def produce(company, period: Period) -> Deliverable:
-    evaluation = services.evaluate(period.last_day, store=False)
+def produce(company, period: Period, evaluation: services.R3Evaluation | None = None) -> Deliverable:
+    """``evaluation``: an R3 evaluation at the month's last day to reuse (filing many companies at once)."""
+    evaluation = evaluation or services.evaluate(period.last_day, store=False)
     orgs = organisation_subtree_ids(company.pk)
     findings = [f for f in evaluation.result.findings.to_pylist() if f["status"] == "breach"]
     assets = {a.pk: a for a in Asset.objects.filter(pk__in=[f["asset_pk"] for f in findings], company_id__in=orgs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from getpower.grid.ledger import check_company_and_county, company_lookup
 from getpower.grid.models import Asset
 from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register, upsert
+from getpower.ledgers.registry import Ledger, register, stored_values, upsert
 
 from .exclusions import EXCLUSION_CHOICES, evidence_problem
 from .models import Outage, OutageAffected
@@ -93,12 +93,7 @@ class OutagesLedger(Ledger):
 
     def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
         company_ids = {r.values["_company_id"] for r in rows}
-        event_ids = [r.values["event_id"] for r in rows]
-        existing = {}
-        for chunk_start in range(0, len(event_ids), 5000):
-            chunk = event_ids[chunk_start:chunk_start + 5000]
-            for outage in Outage.objects.filter(company_id__in=company_ids, event_id__in=chunk):
-                existing[(outage.company_id, outage.event_id)] = outage
+        existing = {(o["company_id"], o["event_id"]): o for o in stored_values(Outage, company_id__in=company_ids)}
         items = []
         for row in rows:
             v = row.values
@@ -116,13 +111,8 @@ class OutagesLedger(Ledger):
         listed = {(r.values["_company_id"], r.values["event_id"]): r.values["_affected_pks"] for r in rows
                   if r.values["asset_type"] == "line"}
         if listed:
-            pk_of = {}
-            for chunk_start in range(0, len(event_ids), 5000):
-                chunk = event_ids[chunk_start:chunk_start + 5000]
-                for pk, company_id, event_id in Outage.objects.filter(
-                    company_id__in=company_ids, event_id__in=chunk, asset_type="line"
-                ).values_list("pk", "company_id", "event_id"):
-                    pk_of[(company_id, event_id)] = pk
+            pk_of = {(company_id, event_id): pk for pk, company_id, event_id in Outage.objects.filter(
+                company_id__in=company_ids, asset_type="line").values_list("pk", "company_id", "event_id")}
             outage_pks = [pk_of[k] for k in listed]
             for chunk_start in range(0, len(outage_pks), 5000):
                 OutageAffected.objects.filter(outage_id__in=outage_pks[chunk_start:chunk_start + 5000]).delete()
