@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from getpower.analytics.extract import epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
+from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA, load_calendar
 
@@ -125,13 +126,13 @@ def store_run(evaluation: R2Evaluation, *, actor: str) -> EvaluationRun:
         actor=actor, provisional=evaluation.provisional, summary=summarise(checks) if checks.num_rows else {})
     flagged = checks.filter(pc.is_in(checks["status"], pa.array(["late", "overdue", "open"])))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
-    TimeLimitFinding.objects.bulk_create([
-        TimeLimitFinding(run=run, application_id=r["app_pk"], company_id=company_ids[r["company"]],
-                         county_id=r["county_code"], user_class=r["user_class"], check_name=r["check"],
-                         elapsed_workdays=r["elapsed_workdays"], limit_workdays=r["limit_workdays"],
-                         status=r["status"], deadline=r["deadline_day"], provisional=r["provisional"])
+    fast_insert(TimeLimitFinding, [
+        {"run_id": run.pk, "application_id": r["app_pk"], "company_id": company_ids[r["company"]],
+         "county_id": r["county_code"], "user_class": r["user_class"], "check_name": r["check"],
+         "elapsed_workdays": r["elapsed_workdays"], "limit_workdays": r["limit_workdays"], "status": r["status"],
+         "deadline": r["deadline_day"], "provisional": r["provisional"]}
         for r in flagged.to_pylist()
-    ], batch_size=5000)
+    ])
     return run
 
 

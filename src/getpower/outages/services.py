@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from getpower.analytics.extract import epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
+from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
 
@@ -115,13 +116,13 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     rows = flagged.to_pylist()
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     behind = counted_by_unit(evaluation.result, {r["asset_pk"] for r in rows})
-    Finding.objects.bulk_create([
-        Finding(run=run, asset_id=r["asset_pk"], asset_type=r["asset_type"], company_id=company_ids[r["company"]],
-                county_id=r["county_code"], year_count=r["year_count"], max_60d_count=r["max_60d_count"],
-                long_count=r["last_long_count"], short_count=r["last_short_count"], status=r["status"],
-                first_breach_date=r["first_breach_date"], counted=behind.get(r["asset_pk"], []))
+    fast_insert(Finding, [
+        {"run_id": run.pk, "asset_id": r["asset_pk"], "asset_type": r["asset_type"],
+         "company_id": company_ids[r["company"]], "county_id": r["county_code"], "year_count": r["year_count"],
+         "max_60d_count": r["max_60d_count"], "long_count": r["last_long_count"], "short_count": r["last_short_count"],
+         "status": r["status"], "first_breach_date": r["first_breach_date"], "counted": behind.get(r["asset_pk"], [])}
         for r in rows
-    ], batch_size=5000)
+    ])
     open_governance(run, [r for r in rows if r["status"] == "breach"], behind, company_ids)
     store_claims(run, evaluation, company_ids)
     return run
