@@ -106,6 +106,9 @@ GETPOWER_IMPORT_MAX_BYTES = int(os.environ.get("GETPOWER_IMPORT_MAX_BYTES", 200 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# The filing centre opens monthly filing periods from this month on (the platform's go-live).
+GETPOWER_FILINGS_FIRST_MONTH = os.environ.get("GETPOWER_FILINGS_FIRST_MONTH", "2026-10")
+
 EMAIL_BACKEND = os.environ.get("GETPOWER_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 LOGGING = {

@@ -5,6 +5,9 @@ cannot be connected in time (the upgrade completes after the deadline) are liste
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from getpower.core.scope import organisation_subtree_ids
 from getpower.deliverables import CHINA, Deliverable, Period
 
@@ -31,9 +34,10 @@ def f1_rows(company, period: Period, evaluation: services.R2Evaluation | None = 
         return [], None
     evaluation = evaluation or services.evaluate(period.end, store=False, app_pks=list(apps))
     rows = []
-    for r in evaluation.result.checks.to_pylist():
-        if r["check"] != "total" or r["app_pk"] not in apps:
-            continue
+    checks = evaluation.result.checks
+    totals = checks.filter(pc.and_(pc.equal(checks["check"], "total"),
+                                   pc.is_in(checks["app_pk"], pa.array(list(apps), pa.int64()))))
+    for r in totals.to_pylist():
         a = apps[r["app_pk"]]
         energized = a.energized_at.astimezone(CHINA) if a.energized_at else None
         if r["status"] == "overdue":

@@ -9,6 +9,7 @@ import importlib
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -24,7 +25,6 @@ from .models import Filing, FilingEvent, FilingType, FilingVersion, MissingFromF
 
 S = Filing.Status
 TYPES_FILE = __import__("pathlib").Path(__file__).parent / "data" / "filing_types.json"
-FIRST_MONTH = Period(2026, 1)  # the platform opens filing periods from this month on
 
 
 def load_filing_types() -> None:
@@ -173,15 +173,17 @@ def save_entries(filing: Filing, user, entries: dict) -> Filing:
 
 
 @transaction.atomic
-def submit(filing: Filing, user, *, reason: str = "", now: dt.datetime | None = None) -> FilingVersion:
-    """Freeze the platform-generated ledger plus the filer's entries as a new immutable version."""
+def submit(filing: Filing, user, *, reason: str = "", now: dt.datetime | None = None,
+           deliverable: Deliverable | None = None) -> FilingVersion:
+    """Freeze the platform-generated ledger plus the filer's entries as a new immutable version.
+    ``deliverable``: the ledger already produced for this filing (batch submissions reuse one evaluation)."""
     filing = Filing.objects.select_for_update().get(pk=filing.pk)
     first = not filing.versions.exists()
     t = check(filing, "submit" if first and filing.status in (S.NOT_STARTED, S.DRAFT) else "resubmit", user)
     if not first and not reason.strip():
         raise FilingError("提交新版本须说明修改原因")
     now = now or timezone.now()
-    content = freeze(filing, produce(filing))
+    content = freeze(filing, deliverable or produce(filing))
     data = version_xlsx(filing, content)
     number = filing.versions.count() + 1
     version = FilingVersion.objects.create(filing=filing, number=number, created_at=now, actor=audit.actor_name(user),
@@ -243,8 +245,13 @@ def notify_filer(filing: Filing, kind: str, text: str, *, unique: bool = True) -
 
 # -- the scheduled tick ---------------------------------------------------------------------------
 
+def first_month() -> Period:
+    """The month from which the platform opens filing periods (its go-live; a deployment setting)."""
+    return Period.parse(getattr(settings, "GETPOWER_FILINGS_FIRST_MONTH", "2026-10"))
+
+
 def months_until(last: Period) -> list[Period]:
-    out, p = [], FIRST_MONTH
+    out, p = [], first_month()
     while (p.year, p.month) <= (last.year, last.month):
         out.append(p)
         p = p.next()

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from getpower.core.models import Organisation
 from getpower.core.scope import organisation_subtree_ids
 from getpower.deliverables import CHINA, Deliverable, Period
 from getpower.grid.models import Asset
@@ -44,7 +48,9 @@ def produce(company, period: Period, evaluation: services.R3Evaluation | None = 
     """``evaluation``: an R3 evaluation at the month's last day to reuse (filing many companies at once)."""
     evaluation = evaluation or services.evaluate(period.last_day, store=False)
     orgs = organisation_subtree_ids(company.pk)
-    findings = [f for f in evaluation.result.findings.to_pylist() if f["status"] == "breach"]
+    codes = pa.array(list(Organisation.objects.filter(pk__in=orgs).values_list("org_code", flat=True)), pa.string())
+    table = evaluation.result.findings
+    findings = table.filter(pc.and_(pc.equal(table["status"], "breach"), pc.is_in(table["company"], codes))).to_pylist()
     assets = {a.pk: a for a in Asset.objects.filter(pk__in=[f["asset_pk"] for f in findings], company_id__in=orgs)
               .select_related("company", "county")}
     findings = [f for f in findings if f["asset_pk"] in assets]

@@ -71,4 +71,6 @@ def load_demo(say: Step = print, *, scale: dict | None = None) -> None:
     from . import extensions
 
     for extend in extensions.STEPS:
+        started = time.monotonic()
         extend(structure, say)
+        say(f"    （{extend.__name__}：{time.monotonic() - started:.1f}s）")
