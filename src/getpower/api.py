@@ -190,3 +190,93 @@ def rulebook(request, on: dt.date | None = None):
 
     book = rulebook_at(on or dt.date.today())
     return {"version": book.version, "effective_from": book.effective_from, "values": book.values}
+
+
+# -- findings, cases, filings (read-only; the same scoping as the pages) --------------------------
+
+def _page(qs, limit: int, offset: int):
+    limit = max(1, min(limit, 1000))
+    return qs.count(), qs[offset:offset + limit]
+
+
+@api.get("/outages/findings", tags=["频繁停电"])
+def outage_findings(request, status: str | None = None, limit: int = 100, offset: int = 0):
+    from getpower.outages.models import Finding
+    from getpower.outages.services import latest_run
+
+    run = latest_run()
+    qs = scope_for(request.user).filter(Finding.objects.filter(run=run).select_related("asset", "company"))
+    if status:
+        qs = qs.filter(status=status)
+    count, items = _page(qs.order_by("id"), limit, offset)
+    return {"run": run.pk if run else None, "rulebook_version": run.rulebook_version if run else None,
+            "count": count,
+            "items": [{"asset_id": f.asset.asset_id, "asset_type": f.asset_type, "company": f.company.org_code,
+                       "county_code": f.county_id, "year_count": f.year_count, "max_60d_count": f.max_60d_count,
+                       "status": f.status, "first_breach_date": f.first_breach_date} for f in items]}
+
+
+def _case_out(c) -> dict:
+    return {"pk": c.pk, "case_id": c.case_id, "company": c.company.org_code, "county_code": c.county_id,
+            "community": c.community, "households": c.households, "planned_cut_at": c.planned_cut_at,
+            "cut_at": c.cut_at, "reported_at": c.reported_at, "authority": c.authority,
+            "acknowledged_at": c.acknowledged_at, "cancelled_at": c.cancelled_at}
+
+
+@api.get("/arrears/cases", tags=["欠费停电"])
+def arrears_cases(request, limit: int = 100, offset: int = 0):
+    from getpower.arrears.models import ArrearsCase
+
+    qs = scope_for(request.user).filter(ArrearsCase.objects.select_related("company")).order_by("id")
+    count, items = _page(qs, limit, offset)
+    return {"count": count, "items": [_case_out(c) for c in items]}
+
+
+@api.get("/arrears/cases/{pk}", tags=["欠费停电"], response={200: dict, 404: ErrorOut})
+def arrears_case(request, pk: int):
+    from getpower.arrears.models import ArrearsCase
+    from getpower.arrears.services import latest_run
+
+    case = get_object_or_404(scope_for(request.user).filter(ArrearsCase.objects.select_related("company")), pk=pk)
+    run = latest_run()
+    checks = list(case.findings.filter(run=run).values("check_name", "status", "reason")) if run else []
+    return {**_case_out(case), "checks": checks, "rulebook_version": run.rulebook_version if run else None}
+
+
+@api.get("/connections/applications/{pk}", tags=["用电报装"], response={200: dict, 404: ErrorOut})
+def application(request, pk: int):
+    from django.utils import timezone
+
+    from getpower.connections.models import Application
+    from getpower.connections.services import application_checks
+
+    app = get_object_or_404(scope_for(request.user).filter(Application.objects.select_related("company")), pk=pk)
+    checks = application_checks(app, timezone.now())
+    return {"app_id": app.app_id, "company": app.company.org_code, "county_code": app.county_id,
+            "checks": [{k: c[k] for k in ("check", "user_class", "elapsed_workdays", "limit_workdays", "status",
+                                           "deadline_day", "provisional")} for c in checks]}
+
+
+@api.get("/filings", tags=["报备"])
+def filings(request, type: str | None = None, period: str | None = None, limit: int = 100, offset: int = 0):
+    from getpower.filings.services import visible_filings
+
+    qs = visible_filings(request.user).order_by("id")
+    if type:
+        qs = qs.filter(type_id=type)
+    if period:
+        qs = qs.filter(period=period)
+    count, items = _page(qs, limit, offset)
+    return {"count": count, "items": [{"pk": f.pk, "type": f.type_id, "filer": f.filer.org_code, "period": f.period,
+                                       "due_at": f.due_at, "status": f.display_state, "is_late": f.is_late,
+                                       "versions": f.versions.count()} for f in items]}
+
+
+@api.get("/filings/{pk}/versions/{number}", tags=["报备"], response={200: dict, 404: ErrorOut})
+def filing_version(request, pk: int, number: int):
+    from getpower.filings.services import visible_filings
+
+    filing = get_object_or_404(visible_filings(request.user), pk=pk)
+    version = get_object_or_404(filing.versions, number=number)
+    return {"filing": filing.pk, "number": version.number, "created_at": version.created_at, "actor": version.actor,
+            "reason": version.reason, "sha256": version.sha256, "content": version.content}

@@ -144,3 +144,18 @@ def test_pages_api_and_exports_are_scoped(cases, client, province):
     client.logout()
     client.login(username="regulator", password=province.password)
     assert "金江小区" in client.get("/arrears/").content.decode()
+
+
+def test_api_is_scoped(cases, client, province):
+    services.evaluate(dt.datetime(2026, 11, 26, 12, tzinfo=CHINA))
+    c1, c4 = ArrearsCase.objects.get(case_id="C1"), ArrearsCase.objects.get(case_id="C4")
+    client.login(username="wh_authority", password=province.password)
+    listed = client.get("/api/arrears/cases").json()
+    assert {c["case_id"] for c in listed["items"]} == {"C1", "C2", "C3"}
+    assert client.get(f"/api/arrears/cases/{c4.pk}").status_code == 404
+    detail = client.get(f"/api/arrears/cases/{c1.pk}").json()
+    assert {c["check_name"]: c["status"] for c in detail["checks"]}["reported_in_advance"] == "ok"
+    client.logout()
+    client.login(username="plpg", password=province.password)
+    assert {c["case_id"] for c in client.get("/api/arrears/cases").json()["items"]} == {"C4"}
+    assert client.get(f"/api/arrears/cases/{c1.pk}").status_code == 404

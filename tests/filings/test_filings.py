@@ -48,7 +48,8 @@ def test_due_day_without_roll_and_month_end(province):
 
 
 @pytest.fixture
-def opened(province):
+def opened(province, settings):
+    settings.GETPOWER_FILINGS_FIRST_MONTH = "2026-01"
     import_text("outages", OUTAGES)
     services.tick(at(2026, 3, 15))
     return province
@@ -175,3 +176,21 @@ def test_f1_missing_row_becomes_a_finding(opened):
     services.tick(at(2026, 11, 6))
     missing = MissingFromF1.objects.get(filing=filing)
     assert missing.application.app_id == "A2" and missing.state == "超期未接电"
+
+
+def test_versions_cannot_be_changed_through_page_or_api(opened, client):
+    filing = f3_of("WHPG", "2026-03")
+    version = services.submit(filing, opened.users["whpg"], now=at(2026, 3, 31, 20))
+    client.login(username="whpg", password=opened.password)
+    # the page's draft form is refused once submitted; the API has no write route for versions
+    client.post(f"/filings/{filing.pk}/act/", {"action": "edit", "remarks": "改"})
+    url = f"/api/filings/{filing.pk}/versions/1"
+    assert client.get(url).json()["sha256"] == version.sha256
+    for method in (client.put, client.patch, client.delete):
+        assert method(url, data={"reason": "x"}, content_type="application/json").status_code == 405
+    assert FilingVersion.objects.get(pk=version.pk).content == version.content
+    filing.refresh_from_db()
+    assert filing.status == "submitted" and filing.entries == {}
+    client.logout()
+    client.login(username="plpg", password=opened.password)
+    assert client.get(url).status_code == 404

@@ -87,7 +87,8 @@ def freeze(filing: Filing, deliverable: Deliverable) -> dict:
         clean["filer_note"] = row_entries.get(key, {}).get("note", "")
         clean["filer_date"] = row_entries.get(key, {}).get("date", "")
         rows.append(clean)
-    return {"columns": deliverable.columns + [("filer_note", "报送单位说明"), ("filer_date", "计划完成日期（报送单位）")],
+    columns = [*deliverable.columns, ("filer_note", "报送单位说明"), ("filer_date", "计划完成日期（报送单位）")]
+    return {"columns": [list(c) for c in columns],  # as stored (JSON has no tuples)
             "rows": rows, "remarks": entries.get("remarks", ""), "meta": {k: str(cell(v)) for k, v in deliverable.meta.items()}}
 
 
