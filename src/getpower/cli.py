@@ -311,6 +311,34 @@ def ledger(
 
 
 @app.command()
+def report(
+    month: Annotated[str, typer.Option("--month", help="统计月份 YYYY-MM")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx（工作簿）、.html（可打印页面）或 .pdf")],
+    region: Annotated[str | None, typer.Option("--region", help="省、州市或县区行政区划代码（默认全省）")] = None,
+) -> None:
+    """生成某月某区域的“获得电力”监管月报（指标汇总、排名与各类清单）。"""
+    from getpower.cockpit import report as monthly
+    from getpower.cockpit import services
+
+    if out.suffix.lower() not in (".xlsx", ".html", ".pdf"):
+        fail("bad_output", f"输出文件须为 .xlsx、.html 或 .pdf：{out}", 2)
+    try:
+        month = services.parse_month(month)
+    except services.MonthError as exc:
+        fail("bad_month", str(exc), 2)
+    if out.suffix.lower() == ".pdf" and monthly.chromium() is None:
+        fail("no_pdf", "无法离线生成 PDF：本机未安装 Chromium（/usr/bin/chromium）。请改为输出 .html 后用浏览器打印，或输出 .xlsx", 2)
+    try:
+        data = monthly.build(month, region)
+        monthly.write(data, out)
+    except monthly.ReportError as exc:
+        fail(exc.code, str(exc), 2)
+    if not data.has_runs:
+        typer.echo(f"提示：{month} 没有评估数据，报告中的指标为空", err=True)
+    typer.echo(f"已生成 {data.title}：{out}")
+
+
+@app.command()
 def tick() -> None:
     """定时任务（供 cron 调用）：开启新报备期、标记逾期、发送提醒、核对 F1 台账；重复运行不会重复处理。"""
     from getpower.filings.services import tick as run_tick

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "getpower.connections",
     "getpower.arrears",
     "getpower.filings",
+    "getpower.cockpit",
     "getpower.disclosure",
     "getpower.web",
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("outages/", include("getpower.outages.urls")),
     path("arrears/", include("getpower.arrears.urls")),
     path("connections/", include("getpower.connections.urls")),
+    path("cockpit/", include("getpower.cockpit.urls")),
     path("filings/", include("getpower.filings.urls")),
     path("inbox/", filing_views.inbox, name="inbox"),
     path("public/lookup/", lookup.lookup, name="public-lookup"),

@@ -81,6 +81,7 @@ def store_run(evaluation: R4Evaluation, *, actor: str) -> EvaluationRun:
                        check_name=r["check"], status=r["status"], reason=r["reason"] or "")
         for r in rows
     ], batch_size=5000)
+    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
 
 

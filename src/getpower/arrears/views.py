@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from getpower.core.models import Region
+from getpower.core.models import EvaluationRun, Region
 from getpower.core.scope import scope_for
 
 from . import services
@@ -24,8 +24,8 @@ def scoped_cases(request):
     return scope_for(request.user).filter(ArrearsCase.objects.select_related("company", "county", "routed_to"))
 
 
-def checks_by_case(cases) -> dict[int, list[ArrearsFinding]]:
-    run = services.latest_run()
+def checks_by_case(cases, run=None) -> dict[int, list[ArrearsFinding]]:
+    run = run or services.latest_run()
     out: dict[int, list] = {}
     if run is None:
         return out
@@ -45,10 +45,18 @@ def case_list(request):
     if view == "unacknowledged":
         qs = qs.filter(acknowledged_at__isnull=True, reported_at__isnull=False)
     run = services.latest_run()
+    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
+        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
     if view == "violations" and run is not None:
         qs = qs.filter(pk__in=ArrearsFinding.objects.filter(run=run, status="violation").values("case_id"))
+    if request.GET.get("prefecture"):
+        qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
+    if request.GET.get("county"):
+        qs = qs.filter(county_id=request.GET["county"])
+    if request.GET.get("company"):
+        qs = qs.filter(company__org_code=request.GET["company"])
     page = Paginator(qs.order_by("-planned_cut_at"), 50).get_page(request.GET.get("page"))
-    checks = checks_by_case([c.pk for c in page])
+    checks = checks_by_case([c.pk for c in page], run)
     for c in page:
         c.checks = checks.get(c.pk, [])
         c.violations = sum(1 for f in c.checks if f.status == "violation")

@@ -133,6 +133,7 @@ def store_run(evaluation: R2Evaluation, *, actor: str) -> EvaluationRun:
          "deadline": r["deadline_day"], "provisional": r["provisional"]}
         for r in flagged.to_pylist()
     ])
+    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
 
 

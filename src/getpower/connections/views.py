@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from getpower.core.models import Organisation, Region
+from getpower.core.models import EvaluationRun, Organisation, Region
 from getpower.core.scope import scope_for
 from getpower.workdays.calendar import load_calendar
 
@@ -29,6 +29,8 @@ def rate(entry: dict) -> float | None:
 def home(request):
     scope = scope_for(request.user)
     run = services.latest_run()
+    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
+        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
     if scope.is_supplier:
         return worklist(request, scope, run)
     return overview(request, scope, run)
@@ -74,16 +76,33 @@ def overview(request, scope, run):
     late = scope.filter(TimeLimitFinding.objects.filter(run=run, status__in=["late", "overdue"],
                                                         check_name="total")).select_related(
         "application", "company", "county") if run else TimeLimitFinding.objects.none()
+    late = filter_late(request, late)
     page = Paginator(late.order_by("status", "-elapsed_workdays"), 30).get_page(request.GET.get("page"))
     for f in page:
         f.class_label = services.CLASS_LABELS[f.user_class]
     zero = services.zero_scope_findings(scope.filter(Application.objects.all())).count()
     note = "" if scope.everything else "（按州市、类别、环节的统计为全省口径；按单位与清单为本辖区）"
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(request, "connections/overview.html", {
         "title": "用电报装时限监管", "run": run, "by_company": by_company, "by_prefecture": by_prefecture,
         "by_class": by_class, "by_stage": by_stage, "averages": averages, "page": page, "zero": zero,
-        "note": note, "query": "",
+        "note": note, "query": params.urlencode(),
     })
+
+
+def filter_late(request, qs):
+    """The late list's filters (status, prefecture, county, company): the cockpit links here."""
+    g = request.GET
+    if g.get("status") in ("late", "overdue"):
+        qs = qs.filter(status=g["status"])
+    if g.get("prefecture"):
+        qs = qs.filter(county__code__startswith=g["prefecture"][:4])
+    if g.get("county"):
+        qs = qs.filter(county_id=g["county"])
+    if g.get("company"):
+        qs = qs.filter(company__org_code=g["company"])
+    return qs
 
 
 @login_required

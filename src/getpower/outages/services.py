@@ -125,6 +125,7 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     ])
     open_governance(run, [r for r in rows if r["status"] == "breach"], behind, company_ids)
     store_claims(run, evaluation, company_ids)
+    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
 
 

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from getpower.core.models import Organisation, Region
+from getpower.core.models import EvaluationRun, Organisation, Region
 from getpower.core.scope import scope_for
 from getpower.grid.models import Asset
 
@@ -59,6 +59,8 @@ def filtered_findings(request, run):
 @login_required
 def findings(request):
     run = services.latest_run()
+    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
+        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
     page = None
     items = {}
     if run is not None:
@@ -115,6 +117,10 @@ def governance_list(request):
         qs = qs.exclude(status=GovernanceItem.Status.CLOSED)
     if request.GET.get("prefecture"):
         qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
+    if request.GET.get("county"):
+        qs = qs.filter(county_id=request.GET["county"])
+    if request.GET.get("company"):
+        qs = qs.filter(company__org_code=request.GET["company"])
     counts = dict(scoped_items(request).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     page = Paginator(qs.order_by("status", "-opened_at"), 50).get_page(request.GET.get("page"))
     params = request.GET.copy()

@@ -90,6 +90,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("notice_max_days", "R4", "停电通知最多提前(天)", "int", 7, "reg", "供电营业规则（1996）"),
     Parameter("final_notice_min_minutes", "R4", "停电前再次通知最少提前(分钟)", "int", 30, "reg"),
     Parameter("final_notice_window_hours", "R4", "停电前再次通知须在停电前(小时)内", "int", 24, "practice"),
+    # cockpit composite score: weights of the KPIs (docs/cockpit.md), normalised by their sum
+    Parameter("cockpit_weight_on_time_rate", "cockpit", "综合评分权重：报装按时办结率", "int", 30, "practice"),
+    Parameter("cockpit_weight_outage_per_1000_tq", "cockpit", "综合评分权重：频繁停电及预警（每千台区）", "int", 30,
+              "practice"),
+    Parameter("cockpit_weight_open_governance", "cockpit", "综合评分权重：未销号治理事项", "int", 15, "practice"),
+    Parameter("cockpit_weight_arrears_violations", "cockpit", "综合评分权重：欠费停电违规", "int", 15, "practice"),
+    Parameter("cockpit_weight_filings_on_time", "cockpit", "综合评分权重：报备及时率", "int", 10, "practice"),
     # R5 filings
     Parameter("f1_due_day", "R5", "F1 报备截止日（次月几日）", "int", 10, "plan"),
     Parameter("due_day_roll", "R5", "截止日遇节假日", "choice", "next_workday", "practice",

@@ -25,7 +25,7 @@ PATH = {
     "verified": ["file_plan", "start", "progress", "complete", "verify"],
     "closed": ["file_plan", "start", "progress", "complete", "verify", "close"],
 }
-WALK_AT_MOST = 150  # enough to show every state; the rest stay identified
+WALK_AT_MOST = 80  # enough to show every state; the rest stay identified
 MEASURES = ("更换高损配变并增容", "新增线路分段开关和联络", "绝缘化改造、加装避雷器", "树障清理及防外破巡视",
             "低压线路整线成片改造")
 

@@ -13,6 +13,7 @@ def navigation(request):
              ("报备中心", "/filings/")]
     items.append(("台账导入", "/imports/"))
     if role in REGULATOR_ROLES:
+        items.insert(1, ("监管驾驶舱", "/cockpit/"))
         items.append(("审计日志", "/audit/"))
     items += [("工作日历", "/calendar/"), ("规则参数", "/rulebook/"), ("数据字典", "/dictionary/")]
     if role == Role.ADMIN:
