@@ -26,7 +26,7 @@ demo: setup
 	$(BIN)/getpower demo --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 test: setup system-deps lint
 	bash scripts/run-tests.sh

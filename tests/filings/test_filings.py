@@ -194,3 +194,17 @@ def test_versions_cannot_be_changed_through_page_or_api(opened, client):
     client.logout()
     client.login(username="plpg", password=opened.password)
     assert client.get(url).status_code == 404
+
+
+def test_filing_page_renders_and_submits_what_was_typed(opened, client):
+    filing = f3_of("WHPG", "2026-03")
+    client.login(username="whpg", password=opened.password)
+    page = client.get(f"/filings/{filing.pk}/")
+    assert page.status_code == 200 and 'name="note::WH-T1"' in page.content.decode()
+    client.post(f"/filings/{filing.pk}/act/", {"action": "submit", "remarks": "随提交填写", "note::WH-T1": "换配变"})
+    version = filing.versions.get()
+    assert version.content["remarks"] == "随提交填写"
+    assert version.content["rows"][0]["filer_note"] == "换配变"
+    client.logout()
+    client.login(username="wh_authority", password=opened.password)
+    assert client.get(f"/filings/{filing.pk}/").status_code == 200

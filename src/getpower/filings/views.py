@@ -53,6 +53,22 @@ def visible(request, pk: int) -> Filing:
     return get_object_or_404(services.visible_filings(request.user), pk=pk)
 
 
+def with_display_keys(rows: list[dict]) -> None:
+    """Templates cannot read names starting with an underscore: expose each row's key as row_key."""
+    for row in rows:
+        row["row_key"] = row.get("_key", "")
+
+
+def entries_from(post) -> dict:
+    rows: dict = {}
+    for key, value in post.items():
+        if key.startswith("note::"):
+            rows.setdefault(key[6:], {})["note"] = value
+        if key.startswith("date::"):
+            rows.setdefault(key[6:], {})["date"] = value
+    return {"remarks": post.get("remarks", ""), "rows": rows}
+
+
 @login_required
 def detail(request, pk: int):
     filing = visible(request, pk)
@@ -69,6 +85,10 @@ def detail(request, pk: int):
     if filing.type.producer and filing.type.period == "month" and services.is_filer(request.user, filing) and \
             filing.status in ("not_started", "draft", "returned"):
         preview = services.freeze(filing, services.produce(filing))
+        with_display_keys(preview["rows"])
+    if changes:
+        with_display_keys(changes["added"])
+        with_display_keys(changes["removed"])
     return render(request, "filings/detail.html", {
         "title": f"{filing.type.code} {filing.period}", "filing": filing, "versions": versions, "changes": changes,
         "events": filing.events.all(), "is_filer": services.is_filer(request.user, filing),
@@ -84,15 +104,14 @@ def act(request, pk: int):
     action = request.POST.get("action")
     try:
         if action == "edit":
-            rows = {}
-            for key, value in request.POST.items():
-                if key.startswith("note::"):
-                    rows.setdefault(key[6:], {})["note"] = value
-                if key.startswith("date::"):
-                    rows.setdefault(key[6:], {})["date"] = value
-            services.save_entries(filing, request.user, {"remarks": request.POST.get("remarks", ""), "rows": rows})
+            services.save_entries(filing, request.user, entries_from(request.POST))
             messages.success(request, "草稿已保存")
         elif action == "submit":
+            typed = entries_from(request.POST)
+            if "remarks" in request.POST and typed != (filing.entries or {}):
+                # what was typed on the page (and not yet saved) goes into the version
+                services.save_entries(filing, request.user, typed)
+                filing.refresh_from_db()
             services.submit(filing, request.user, reason=request.POST.get("reason", ""))
             messages.success(request, "已提交，版本已冻结")
         elif action in ("accept", "return"):
