@@ -207,6 +207,23 @@ FORMAT_OPTION = typer.Option("--format", help="csv | json | table（默认：终
 ENGINE_OPTION = typer.Option("--engine", help="duckdb（默认）或 spark")
 
 
+def check_engine(engine: str) -> None:
+    if engine not in ("duckdb", "spark"):
+        fail("bad_engine", f"未知的计算引擎“{engine}”，可选 duckdb、spark", 2)
+
+
+def emit_evaluation(rows: list[dict], columns: list[str], fmt: str, *, rule: str, as_of: str, evaluation,
+                    engine: str, title: str, extra: dict | None = None) -> None:
+    """Write an evaluation's rows; JSON and tables also carry the rulebook version on every row."""
+    version = evaluation.rulebook.version
+    if fmt != "csv":
+        for r in rows:
+            r.setdefault("rulebook_version", version)
+    meta = {"rule": rule, "as_of": as_of, "rulebook_version": version, "engine": engine,
+            "run": evaluation.run.pk if evaluation.run else None, **(extra or {})}
+    emit(rows, columns, fmt, meta, title)
+
+
 @evaluate_app.command("frequent-outages")
 def evaluate_frequent_outages(
     as_of: Annotated[str, typer.Option("--as-of", help="评估日 YYYY-MM-DD（按该日 24:00 评估）")],
@@ -218,8 +235,7 @@ def evaluate_frequent_outages(
 
     day = parse_day(as_of, "--as-of")
     fmt = resolve_format(fmt)
-    if engine not in ("duckdb", "spark"):
-        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    check_engine(engine)
     evaluation = evaluate(day, engine=engine, actor="cli")
     findings = evaluation.result.findings.to_pylist()
     columns = ["asset_type", "asset_id", "company", "county_code", "year_count", "max_60d_count", "status",
@@ -234,10 +250,8 @@ def evaluate_frequent_outages(
             r["counted_outages"] = [
                 {"start": dt.datetime.fromtimestamp(o["start"], dt.UTC).astimezone(CHINA_TZ).isoformat(),
                  "event_ids": [event_ids[p] for p in o["outages"]]} for o in behind.get(r["asset_pk"], [])]
-            r["rulebook_version"] = evaluation.rulebook.version
-    emit(findings, columns, fmt, {"rule": "R3", "as_of": day.isoformat(), "rulebook_version": evaluation.rulebook.version,
-                                  "engine": engine, "run": evaluation.run.pk if evaluation.run else None},
-         f"频繁停电评估（{day}）")
+    emit_evaluation(findings, columns, fmt, rule="R3", as_of=day.isoformat(), evaluation=evaluation, engine=engine,
+                    title=f"频繁停电评估（{day}）")
 
 
 @evaluate_app.command("time-limits")
@@ -251,17 +265,12 @@ def evaluate_time_limits(
 
     moment = parse_moment(as_of, "--as-of")
     fmt = resolve_format(fmt)
-    if engine not in ("duckdb", "spark"):
-        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    check_engine(engine)
     evaluation = evaluate(moment, engine=engine, actor="cli")
-    rows = evaluation.result.checks.to_pylist()
     columns = ["app_id", "user_class", "check", "elapsed_workdays", "limit_workdays", "status"]
-    if fmt != "csv":
-        for r in rows:
-            r["rulebook_version"] = evaluation.rulebook.version
-    emit(rows, columns, fmt, {"rule": "R2", "as_of": moment.isoformat(), "rulebook_version": evaluation.rulebook.version,
-                              "engine": engine, "provisional": evaluation.provisional,
-                              "run": evaluation.run.pk if evaluation.run else None}, f"用电报装时限评估（{moment}）")
+    emit_evaluation(evaluation.result.checks.to_pylist(), columns, fmt, rule="R2", as_of=moment.isoformat(),
+                    evaluation=evaluation, engine=engine, title=f"用电报装时限评估（{moment}）",
+                    extra={"provisional": evaluation.provisional})
     if evaluation.provisional:
         typer.echo("警告 [provisional]：评估涉及尚未载入节假日安排的年份，结果为暂定", err=True)
 
@@ -277,16 +286,10 @@ def evaluate_arrears(
 
     moment = parse_moment(as_of, "--as-of")
     fmt = resolve_format(fmt)
-    if engine not in ("duckdb", "spark"):
-        fail("bad_engine", f"未知的计算引擎“{engine}”", 2)
+    check_engine(engine)
     evaluation = evaluate(moment, engine=engine, actor="cli")
-    rows = evaluation.findings.to_pylist()
-    if fmt != "csv":
-        for r in rows:
-            r["rulebook_version"] = evaluation.rulebook.version
-    emit(rows, ["case_id", "check", "status"], fmt,
-         {"rule": "R4", "as_of": moment.isoformat(), "rulebook_version": evaluation.rulebook.version,
-          "engine": engine, "run": evaluation.run.pk if evaluation.run else None}, f"欠费停电评估（{moment}）")
+    emit_evaluation(evaluation.findings.to_pylist(), ["case_id", "check", "status"], fmt, rule="R4",
+                    as_of=moment.isoformat(), evaluation=evaluation, engine=engine, title=f"欠费停电评估（{moment}）")
 
 
 @app.command()

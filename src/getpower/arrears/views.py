@@ -3,8 +3,6 @@ authority's acknowledgement, questions and objections. Scoped with ``scope_for``
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -153,33 +151,6 @@ def case_message(request, pk: int):
 
 
 @login_required
-def f2(request):
-    from django.http import Http404, HttpResponse
-
-    from getpower.deliverables import DeliverableError, Period, to_xlsx
-
-    scope = scope_for(request.user)
-    companies = scope.suppliers().order_by("org_code")
-    if request.GET.get("company") and request.GET.get("period"):
-        company = companies.filter(org_code=request.GET["company"]).first()
-        if company is None:
-            raise Http404
-        try:
-            period = Period.parse(request.GET["period"])
-        except DeliverableError as exc:
-            messages.error(request, str(exc))
-        else:
-            from .f2 import produce
-
-            response = HttpResponse(to_xlsx(produce(company, period)),
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            response["Content-Disposition"] = f'attachment; filename="F2_{company.org_code}_{period.label}.xlsx"'
-            return response
-    return render(request, "arrears/f2.html", {"title": "F2 居民住宅小区欠费停电清单", "companies": companies,
-                                               "period": dt.date.today().strftime("%Y-%m")})
-
-
-@login_required
 def case_notice(request, pk: int):
     from django.http import Http404, HttpResponse
 
@@ -189,5 +160,3 @@ def case_notice(request, pk: int):
     response = HttpResponse(case.notice_file.open("rb").read(), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{case.notice_file.name.rsplit("/", 1)[-1]}"'
     return response
-
-

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from getpower.web.views import filing_ledger
+
 from . import views
 
 urlpatterns = [
@@ -7,5 +9,6 @@ urlpatterns = [
     path("late/", views.home, name="connections-late"),
     path("applications/<int:pk>/", views.application, name="connections-application"),
     path("zero-scope/", views.zero_scope, name="connections-zero"),
-    path("f1/", views.f1, name="connections-f1"),
+    path("f1/", filing_ledger, {"code": "F1", "template": "connections/f1.html", "title": "F1 需改造不满足接电时限台账",
+                       "default_period": "last"}, name="connections-f1"),
 ]

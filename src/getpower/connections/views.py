@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -122,29 +120,3 @@ def zero_scope(request):
     qs = services.zero_scope_findings(scope.filter(Application.objects.select_related("company", "county")))
     page = Paginator(qs.order_by("-applied_at"), 50).get_page(request.GET.get("page"))
     return render(request, "connections/zero_scope.html", {"title": "三零服务范围核查", "page": page, "query": ""})
-
-
-@login_required
-def f1(request):
-    from getpower.deliverables import DeliverableError, Period, to_xlsx
-
-    scope = scope_for(request.user)
-    companies = scope.suppliers().order_by("org_code")
-    if request.GET.get("company") and request.GET.get("period"):
-        company = companies.filter(org_code=request.GET["company"]).first()
-        if company is None:
-            raise Http404
-        try:
-            period = Period.parse(request.GET["period"])
-        except DeliverableError as exc:
-            messages.error(request, str(exc))
-        else:
-            from .f1 import produce
-
-            response = HttpResponse(to_xlsx(produce(company, period)),
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            response["Content-Disposition"] = f'attachment; filename="F1_{company.org_code}_{period.label}.xlsx"'
-            return response
-    default = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    return render(request, "connections/f1.html", {"title": "F1 需改造不满足接电时限台账", "companies": companies,
-                                                   "period": default})

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from getpower.web.views import filing_ledger
+
 from . import views
 
 urlpatterns = [
@@ -11,5 +13,6 @@ urlpatterns = [
     path("governance/attachments/<int:event_pk>/", views.governance_attachment, name="governance-attachment"),
     path("exclusions/", views.exclusions, name="outage-exclusions"),
     path("records/", views.records, name="outage-records"),
-    path("f3/", views.f3, name="outage-f3"),
+    path("f3/", filing_ledger, {"code": "F3", "template": "outages/f3.html", "title": "F3 频繁停电月度台账",
+                       "default_period": "last"}, name="outage-f3"),
 ]

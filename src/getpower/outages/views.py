@@ -214,30 +214,3 @@ def records(request):
     return render(request, "outages/records.html", {"title": "停电记录", "page": page, "query": params.urlencode(),
                                                      "company": Organisation.objects.filter(
                                                          org_code=g.get("company")).first()})
-
-
-@login_required
-def f3(request):
-    """The F3 ledger for a month and a company in the user's jurisdiction, as xlsx."""
-    from getpower.deliverables import DeliverableError, Period, to_xlsx
-
-    scope = scope_for(request.user)
-    companies = scope.suppliers().order_by("org_code")
-    default_period = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    if request.GET.get("company") and request.GET.get("period"):
-        company = companies.filter(org_code=request.GET["company"]).first()
-        if company is None:
-            raise Http404
-        try:
-            period = Period.parse(request.GET["period"])
-        except DeliverableError as exc:
-            messages.error(request, str(exc))
-        else:
-            from .f3 import produce
-
-            data = to_xlsx(produce(company, period))
-            response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            response["Content-Disposition"] = f'attachment; filename="F3_{company.org_code}_{period.label}.xlsx"'
-            return response
-    return render(request, "outages/f3.html", {"title": "F3 频繁停电月度台账", "companies": companies,
-                                               "period": default_period})

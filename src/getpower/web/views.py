@@ -348,3 +348,29 @@ def audit_page(request):
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def filing_ledger(request, code: str, template: str, title: str, default_period: str = "last"):
+    """The download page of a filing ledger (F1, F2, F3) for a company in the user's jurisdiction."""
+    from django.utils import timezone
+
+    from getpower.deliverables import DeliverableError, Period, producer, to_xlsx
+
+    companies = scope_for(request.user).suppliers().order_by("org_code")
+    if request.GET.get("company") and request.GET.get("period"):
+        company = companies.filter(org_code=request.GET["company"]).first()
+        if company is None:
+            raise Http404
+        try:
+            period = Period.parse(request.GET["period"])
+        except DeliverableError as exc:
+            messages.error(request, str(exc))
+        else:
+            response = HttpResponse(to_xlsx(producer(code)(company, period)),
+                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            response["Content-Disposition"] = f'attachment; filename="{code}_{company.org_code}_{period.label}.xlsx"'
+            return response
+    today = timezone.localdate()
+    period = today if default_period == "this" else today.replace(day=1) - dt.timedelta(days=1)
+    return render(request, template, {"title": title, "companies": companies, "period": period.strftime("%Y-%m")})
