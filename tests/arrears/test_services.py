@@ -159,3 +159,12 @@ def test_api_is_scoped(cases, client, province):
     client.login(username="plpg", password=province.password)
     assert {c["case_id"] for c in client.get("/api/arrears/cases").json()["items"]} == {"C4"}
     assert client.get(f"/api/arrears/cases/{c1.pk}").status_code == 404
+
+
+def test_warnings_reach_the_company_home_page(province, client):
+    soon = (dt.datetime.now(CHINA) + dt.timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
+    import_text("arrears_cases", CASES.splitlines()[0] + "\n"
+                f"S1,WHPG,530102,临近小区,10,100,2026-08-01,2026-09-01 09:00,张,2026-09-05 09:00,,,,,{soon},,\n")
+    client.login(username="whpg", password=province.password)
+    page = client.get("/").content.decode()
+    assert "home-arrears-warnings" in page and "临近小区" in page

@@ -81,6 +81,10 @@ def home(request):
     from getpower.outages.views import home_panel
 
     context.update(home_panel(request, scope))
+    if scope.is_supplier:
+        from getpower.arrears.services import company_warnings
+
+        context["arrears_warnings"] = company_warnings(scope)
     return render(request, "web/home.html", context)
 
 
