@@ -19,21 +19,11 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from getpower.arrears import services  # noqa: E402
 from getpower.arrears.models import ArrearsCase, ArrearsFinding, CaseMessage  # noqa: E402
-from getpower.core.models import Region  # noqa: E402
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browser.conftest import login, logout
 
 pytestmark = pytest.mark.browser
 
 NOTICE = "停电通知书（签收件）\n小区物业：张三 签收\n".encode()
-
-
-@pytest.fixture
-def province_live(transactional_db, live_server):
-    from tests.factories import build_province
-
-    # reference data come from post_migrate, re-emitted after each transactional flush
-    assert Region.objects.filter(code="530102", level="county").exists()
-    return build_province()
 
 
 @pytest.fixture
@@ -42,21 +32,6 @@ def ui(page: Page, live_server, province_live, settings, tmp_path):
     page.set_default_timeout(15000)
     expect.set_options(timeout=15000)
     return page
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def logout(page: Page, base: str) -> None:
-    page.locator("header .who form button", has_text="退出").click()
-    page.wait_for_url(f"{base}/login/")
-    expect(page.locator("header .who")).not_to_contain_text("退出")
 
 
 def local(value: dt.datetime) -> str:

@@ -21,24 +21,14 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from getpower.connections import services  # noqa: E402
 from getpower.connections.models import Application, TimeLimitFinding  # noqa: E402
-from getpower.core.models import Region  # noqa: E402
 from getpower.workdays.calendar import load_calendar  # noqa: E402
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browser.conftest import login, logout
 
 pytestmark = pytest.mark.browser
 
 ONE_DAY = dt.timedelta(days=1)
 HEADER = ("app_id,company,county_code,customer_kind,voltage_kv,supply,capacity_kw,zero_service,"
           "applied_at,accepted_at,scheme_replied_at,energized_at,contact_phone_last4")
-
-
-@pytest.fixture
-def province_live(transactional_db, live_server):
-    from tests.factories import build_province
-
-    # reference data come from post_migrate, re-emitted after each transactional flush
-    assert Region.objects.filter(code="530102", level="county").exists()
-    return build_province()
 
 
 @pytest.fixture
@@ -95,21 +85,6 @@ def ui(page: Page, live_server, scenario):
     page.set_default_timeout(15000)
     expect.set_options(timeout=15000)
     return page
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def logout(page: Page, base: str) -> None:
-    page.locator("header .who form button", has_text="退出").click()
-    page.wait_for_url(f"{base}/login/")
-    expect(page.locator("header .who")).not_to_contain_text("退出")
 
 
 def cells_of(page: Page, selector: str) -> list[list[str]]:
@@ -172,7 +147,7 @@ def test_worklist_overview_timeline_and_public_lookup(ui: Page, live_server, sce
     late = ui.locator("#late tr").filter(has=ui.locator("td"))
     expect(late).to_have_count(1)
     late_cells = cells_of(ui, "#late tr")
-    assert late_cells == [["BZ-LATE", "五华供电局", "五华区", "lv", "10", "6", "超时办结"]]
+    assert late_cells == [["BZ-LATE", "五华供电局", "五华区", "低压非三零", "10", "6", "超时办结"]]
 
     app = Application.objects.get(app_id="BZ-LATE")
     late.locator("a", has_text="BZ-LATE").click()

@@ -16,10 +16,9 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from getpower.core.models import Region  # noqa: E402
 from getpower.filings import services  # noqa: E402
 from getpower.filings.models import Filing  # noqa: E402
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browser.conftest import login, logout
 from tests.outages.fixtures import OUTAGES  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -30,15 +29,6 @@ COMMENT = "请补充计划完成日期"
 NOTE = "更换配变，新增分段开关"
 PLANNED = "2026-06-30"
 REASON = "按退回意见补充计划完成日期"
-
-
-@pytest.fixture
-def province_live(transactional_db, live_server):
-    from tests.factories import build_province
-
-    # reference data come from post_migrate, re-emitted after each transactional flush
-    assert Region.objects.filter(code="530102", level="county").exists()
-    return build_province()
 
 
 @pytest.fixture
@@ -59,21 +49,6 @@ def ui(page: Page, live_server, f3):
     page.set_default_timeout(15000)
     expect.set_options(timeout=15000)
     return page
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def logout(page: Page, base: str) -> None:
-    page.locator("header .who form button", has_text="退出").click()
-    page.wait_for_url(f"{base}/login/")
-    expect(page.locator("header .who")).not_to_contain_text("退出")
 
 
 def act(page: Page, button, url: str, notice: str) -> None:

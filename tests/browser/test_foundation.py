@@ -12,9 +12,9 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from getpower.core.models import ImportJob, Region  # noqa: E402
+from getpower.core.models import ImportJob  # noqa: E402
 from getpower.grid.models import Asset  # noqa: E402
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
 
@@ -36,29 +36,10 @@ BAD-T4,tq,本行正确,WHPG,530102,,WH-L1,200,10,urban
 
 
 @pytest.fixture
-def province_live(transactional_db, live_server):
-    from tests.factories import build_province
-
-    # reference data come from post_migrate, re-emitted after each transactional flush
-    assert Region.objects.filter(code="530102", level="county").exists()
-    assert Region.objects.filter(level="prefecture").count() == 16
-    return build_province()
-
-
-@pytest.fixture
 def ui(page: Page, live_server, province_live):
     page.set_default_timeout(15000)
     expect.set_options(timeout=15000)
     return page
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator("header .who")).to_contain_text(username)
 
 
 def upload(page: Page, base: str, ledger: str, path) -> None:

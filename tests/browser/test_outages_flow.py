@@ -14,22 +14,12 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from getpower.core.models import Region  # noqa: E402
 from getpower.outages import services  # noqa: E402
 from getpower.outages.models import GovernanceItem  # noqa: E402
-from tests.factories import PASSWORD  # noqa: E402
+from tests.browser.conftest import login, logout
 from tests.outages.fixtures import OUTAGES  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def province_live(transactional_db, live_server):
-    from tests.factories import build_province
-
-    # reference data come from post_migrate, re-emitted after each transactional flush
-    assert Region.objects.filter(code="530102", level="county").exists()
-    return build_province()
 
 
 @pytest.fixture
@@ -46,21 +36,6 @@ def ui(page: Page, live_server, evaluated):
     page.set_default_timeout(15000)
     expect.set_options(timeout=15000)
     return page
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def logout(page: Page, base: str) -> None:
-    page.locator("header .who form button", has_text="退出").click()
-    page.wait_for_url(f"{base}/login/")
-    expect(page.locator("header .who")).not_to_contain_text("退出")
 
 
 def submit(page: Page, form_id: str, item_url: str) -> None:
