@@ -112,6 +112,13 @@ def fast_insert(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) ->
             out.append(convert(value))
         return out
 
+    if connection.vendor == "postgresql":
+        # COPY: one stream instead of one statement per row (PostgreSQL parses and plans each INSERT)
+        copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(values(row))
+        return
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             cursor.executemany(sql, [values(r) for r in rows[start:start + batch_size]])
