@@ -90,7 +90,7 @@ def import_file(path: str, profile_out: str | None = None) -> dict:
     """Time run_import on one file, with the importer's own stage reports as a breakdown."""
     from getpower.ledgers.importer import run_import
 
-    marks: dict[str, float] = {}
+    marks: dict[str, tuple[float, float]] = {}
     profiler = None
     if profile_out:
         import cProfile
@@ -102,7 +102,8 @@ def import_file(path: str, profile_out: str | None = None) -> dict:
     started = time.monotonic()
 
     def progress(fraction: float, stage: str) -> None:
-        marks.setdefault(stage, time.monotonic() - started)
+        if stage not in marks:
+            marks[stage] = (time.monotonic() - started, _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(usage))
 
     file = Path(path)
     data = file.read_bytes()
@@ -116,15 +117,18 @@ def import_file(path: str, profile_out: str | None = None) -> dict:
         profiler.dump_stats(profile_out)
     if not result.ok:
         raise BenchError(f"the import was rejected: {result.errors[:5]}")
-    stages, previous = {}, 0.0
+    stages, stages_cpu, previous = {}, {}, (0.0, 0.0)
     for label, key in STAGES:
         if label in marks:
-            stages[key] = round(marks[label] - previous, 2)
+            stages[key] = round(marks[label][0] - previous[0], 2)
+            stages_cpu[key] = round(marks[label][1] - previous[1], 2)
             previous = marks[label]
-    stages["write"] = round(seconds - previous, 2)
+    stages["write"] = round(seconds - previous[0], 2)
+    stages_cpu["write"] = round(cpu - previous[1], 2)
     return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
             "server_cpu_seconds": None if server_cpu is None else round(server_cpu, 2), "rows": result.total, "added": result.added,
             "updated": result.updated, "unchanged": result.unchanged, "stages": stages,
+            "stages_cpu": stages_cpu,
             "job": result.job.pk}
 
 
@@ -305,6 +309,10 @@ def run(args) -> dict:
     if args.import_profile:
         profiles = {db: profile(db, files, args) for db in databases if not _skipped(results, db)}
     measured = [r for r in results if "skipped" not in r]
+    files["code_fingerprint_end"] = code_fingerprint()
+    if files["code_fingerprint_end"] != files["code_fingerprint"]:
+        print(f"WARNING: the importer's code changed during the run ({files['code_fingerprint']} → "
+              f"{files['code_fingerprint_end']}): run again for consistent figures")
     passed = bool(measured) and all(_meets(r) for r in measured)
     table = rows_for(results, files)
     print()
@@ -370,13 +378,18 @@ def render_markdown(machine: dict, files: dict, results: list[dict], table: list
             continue
         db = "PostgreSQL" if r["database"] == "postgresql" else "SQLite"
         for run in ("first", "second"):
-            s = r[run]["stages"]
-            stage_rows.append([db, run, *(fmt_s(s.get(k)) for k in ("read", "parse", "validate", "write")),
-                               fmt_s(r[run]["seconds"]), fmt_int(r[run]["rss_start_mb"])])
+            wall, cpu = r[run]["stages"], r[run].get("stages_cpu", {})
+            stage_rows.append([db, run, *(f"{fmt_s(wall.get(k))} / {fmt_s(cpu.get(k))}"
+                                          for k in ("read", "parse", "validate", "write")),
+                               f"{fmt_s(r[run]['seconds'])} / {fmt_s(r[run]['cpu_seconds'])}",
+                               fmt_int(r[run]["rss_start_mb"])])
     sample = next((r["naive"]["rows"] for r in results if "naive" in r), DEFAULT_SAMPLE)
     verdict = ("**Targets met** on every database measured." if passed else
                "**Targets missed** — see the rows marked MISSED.")
     busy = ""
+    changed = ""
+    if files.get("code_fingerprint_end", files["code_fingerprint"]) != files["code_fingerprint"]:
+        changed = f" — **the code changed during the run** (`{files['code_fingerprint_end']}` at the end)"
     if machine.get("loadavg_max", 0) > machine["nproc"] + 0.5:
         busy = (f"\n\n> The machine was shared while this ran (1-minute load average {machine['loadavg_1m']:.1f} at the"
                 f" start, up to {machine['loadavg_max']:.1f}, on {machine['nproc']} cores): the wall times are"
@@ -385,7 +398,7 @@ def render_markdown(machine: dict, files: dict, results: list[dict], table: list
 Measured {machine['date']} on {machine_line(machine)}{', ' + ', '.join(versions) if versions else ''}.
 
 Command: `{machine['command']}` (`make bench` runs every benchmark). Raw figures: `var/bench/import_assets.json`.
-Code measured: importer fingerprint `{files['code_fingerprint']}` (SHA-256 of {', '.join(f'`{p}`' for p in CODE_FILES)}).
+Code measured: importer fingerprint `{files['code_fingerprint']}` (SHA-256 of {', '.join(f'`{p}`' for p in CODE_FILES)}){changed}.
 
 **Data.** The deterministic synthetic Yunnan (`getpower.synthetic.province`, seed 2026,
 `generate_assets(lines_total={DEFAULT_LINES}, tq_per_line={DEFAULT_TQ_PER_LINE})`): {files['rows']:,} rows —
@@ -413,7 +426,8 @@ set of the importing process (`getrusage` `ru_maxrss`), Python and Django includ
 
 {markdown_table(HEADERS, table, "llrrrrrrrl")}
 
-Where the time goes, from the importer's own progress reports (seconds): *read* = job row, SHA-256,
+Where the time goes, from the importer's own progress reports (wall / CPU seconds of the importing
+process; PostgreSQL's server work shows in the wall time only): *read* = job row, SHA-256,
 decode and CSV parsing; *parse* = typed parsing of every cell (`Column.parse`) and the in-file key check;
 *validate* = `AssetsLedger.validate` (organisations, counties, lines); *write* = `AssetsLedger.write`:
 fetching stored rows, comparing, inserting, audit, commit. *RSS at start* is the process before reading
