@@ -20,6 +20,7 @@ NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CHINA)
 def _no_board_cache(settings):
     """Pages build their board on every view here (tests read it from the response context)."""
     settings.GETPOWER_COCKPIT_CACHE_SECONDS = 0
+    settings.GETPOWER_COCKPIT_RECHECK_SECONDS = 0
 
 
 @pytest.fixture

@@ -126,3 +126,14 @@ def test_web_report_and_workbook(client, evaluated):
     names = CalamineWorkbook.from_filelike(io.BytesIO(workbook.content)).sheet_names
     assert names == SHEETS
     assert client.get("/cockpit/report/", {"month": "11/2026"}).status_code == 400
+
+
+def test_an_authoritys_report_holds_its_region_only(client, evaluated):
+    assert client.login(username="wh_authority", password=evaluated["province"].password)
+    html = client.get("/cockpit/report/", {"month": "2026-11"}).content.decode()
+    assert "五华区“获得电力”监管月报（2026-11）" in html
+    assert "盘龙区" not in html and "盘龙供电局" not in html and "A3" not in html
+    workbook = client.get("/cockpit/report.xlsx", {"month": "2026-11"})
+    cells = [c for name in SHEETS for row in CalamineWorkbook.from_filelike(io.BytesIO(workbook.content))
+             .get_sheet_by_name(name).to_python() for c in row]
+    assert "五华区" in cells and "盘龙区" not in cells and "盘龙供电局" not in cells

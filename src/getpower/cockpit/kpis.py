@@ -11,18 +11,18 @@ evaluation run. ``docs/cockpit.md`` gives the formulas and the choices behind th
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
 from getpower.core.models import EvaluationRun, Organisation, Region, region_prefix
 
 AreaKey = tuple[str, str]  # (level, code): ("province", "530000"), ("company", "PG-530102")
 REGION_LEVELS = ("province", "prefecture", "county")
-LEVELS = (*REGION_LEVELS, "company")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ class Geography:
 
     @classmethod
     def load(cls) -> Geography:
+        """The areas, kept for a minute per process under the organisations' count and last id (a
+        ledger import that adds one shows at once, a rename within the minute)."""
+        signature = Organisation.objects.aggregate(n=Count("id"), last=Max("id"))
+        key = (signature["n"], signature["last"])
+        kept = _GEOGRAPHY.get(key)
+        if kept is None or time.monotonic() - kept[0] > 60:
+            _GEOGRAPHY.clear()
+            kept = _GEOGRAPHY[key] = (time.monotonic(), cls.read())
+        return kept[1]
+
+    @classmethod
+    def read(cls) -> Geography:
         province, prefectures, counties = None, {}, {}
         for code, name, level, parent in Region.objects.filter(level__in=REGION_LEVELS).values_list(
                 "code", "name", "level", "parent_id"):
@@ -80,11 +92,6 @@ class Geography:
 
     def areas(self) -> list[Area]:
         return [self.province, *self.prefectures.values(), *self.counties.values(), *self.companies.values()]
-
-    def area(self, level: str, code: str) -> Area | None:
-        if level == "province":
-            return self.province if code == self.province.code else None
-        return {"prefecture": self.prefectures, "county": self.counties, "company": self.companies}[level].get(code)
 
     def region(self, code: str) -> Area | None:
         if code == self.province.code:
@@ -113,6 +120,9 @@ class Geography:
         return out
 
 
+_GEOGRAPHY: dict[tuple, tuple[float, Geography]] = {}  # per process: (read at, areas) by organisations' signature
+
+
 @dataclass
 class Context:
     """What a month's computation needs: the runs behind it, the areas and the moment it is made."""
@@ -138,10 +148,6 @@ class Context:
                 tq=Count("id")).order_by()
             self._tq = {key: totals["tq"] for key, totals in self.geo.roll_up(rows, ("tq",)).items()}
         return self._tq
-
-    def run_id(self, rule: str) -> int | None:
-        run = self.runs.get(rule)
-        return run.pk if run is not None else None
 
 
 # -- the computations --------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def open_governance(ctx: Context) -> dict[AreaKey, Measure]:
     found = ctx.geo.roll_up(rows, ("n",))
     tq = ctx.tq_counts()
     return {key: Measure(float(found.get(key, {}).get("n", 0)), found.get(key, {}).get("n", 0), tq.get(key, 0))
-            for key in ({(a.level, a.code) for a in ctx.geo.areas()})}
+            for key in {(a.level, a.code) for a in ctx.geo.areas()}}
 
 
 def arrears_violations(ctx: Context) -> dict[AreaKey, Measure]:
@@ -231,7 +237,7 @@ def arrears_violations(ctx: Context) -> dict[AreaKey, Measure]:
     found = ctx.geo.roll_up(rows, ("cases", "violating"))
     return {key: Measure(float(found.get(key, {}).get("violating", 0)), found.get(key, {}).get("violating", 0),
                          found.get(key, {}).get("cases", 0))
-            for key in ({(a.level, a.code) for a in ctx.geo.areas()})}
+            for key in {(a.level, a.code) for a in ctx.geo.areas()}}
 
 
 def filings_on_time(area: Area, month: str | None = None) -> float | None:

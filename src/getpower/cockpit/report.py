@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,16 @@ def area_of(code: str, geo: Geography) -> Area:
     return area
 
 
-def build(month: str, region: str | None = None) -> ReportData:
-    """Everything the report shows; the snapshots of the month are refreshed first if behind."""
+def build(month: str, region: str | None = None, *, covers: Callable[[str], bool] | None = None) -> ReportData:
+    """Everything the report shows; the snapshots of the month are refreshed first if behind.
+    ``covers`` (``Scope.covers_region`` of the reader) keeps neighbouring areas out of the rankings;
+    the command line, acting for the platform, sees everything."""
     month = services.parse_month(month)
     geo = Geography.load()
     area = area_of(region or geo.province.code, geo)
     state = services.ensure_fresh(month)
-    b = board.build(month=month, area=area, kpi_code="composite", geo=geo, covers=lambda _code: True, root=area)
+    b = board.build(month=month, area=area, kpi_code="composite", geo=geo, covers=covers or (lambda _code: True),
+                    root=area)
     data = ReportData(month=month, area=area, board=b, generated_at=timezone.now(), has_runs=state is not None)
     data.listings = listings(month, area, b, geo)
     return data

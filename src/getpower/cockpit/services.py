@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -74,11 +75,18 @@ def last_day(month: str) -> dt.date:
     return month_bounds(month)[1].date() - dt.timedelta(days=1)
 
 
-def month_runs(month: str) -> dict[str, EvaluationRun | None]:
-    """Per rule, the run behind the month: the latest as-of time inside it, then the latest started."""
+def month_run_ids(month: str) -> dict[str, int | None]:
+    """Per rule, the run behind the month: the latest as-of time inside it, then the latest started
+    (one LIMIT 1 query per rule: arrears refreshes may store many runs in a month)."""
     start, stop = month_bounds(month)
     return {rule: EvaluationRun.objects.filter(rule=rule, as_of__gte=start, as_of__lt=stop)
-            .order_by("-as_of", "-started_at", "-id").first() for rule in RULES}
+            .order_by("-as_of", "-started_at", "-id").values_list("id", flat=True).first() for rule in RULES}
+
+
+def month_runs(month: str) -> dict[str, EvaluationRun | None]:
+    ids = month_run_ids(month)
+    runs = EvaluationRun.objects.in_bulk([pk for pk in ids.values() if pk])
+    return {rule: runs.get(pk) for rule, pk in ids.items()}
 
 
 def state_runs(state: MonthState | None) -> dict[str, EvaluationRun | None]:
@@ -153,7 +161,7 @@ def recompute(month: str, *, rules: set[str] | None = None) -> MonthState:
     month = parse_month(month)
     runs = month_runs(month)
     run_ids = {rule: (run.pk if run else None) for rule, run in runs.items()}
-    geo = Geography.load()
+    geo = Geography.read()  # not the page cache: a new company counts at once
     at = timezone.now()  # when it was computed (``now()`` is the present the KPIs are read at)
     ctx = Context(month=month, runs=runs, geo=geo, now=now(), month_stop=month_bounds(month)[1])
     measures: dict[str, dict[AreaKey, Measure]] = {}
@@ -186,7 +194,7 @@ def snapshot_after_run(run: EvaluationRun) -> None:
     try:
         with transaction.atomic():
             state = MonthState.objects.filter(month=month).first()
-            expected = {rule: (r.pk if r else None) for rule, r in month_runs(month).items()}
+            expected = month_run_ids(month)
             others_current = state is not None and all(
                 state.runs.get(rule) == expected[rule] for rule in RULES if rule != run.rule)
             recompute(month, rules={run.rule} if others_current else None)
@@ -199,7 +207,7 @@ def ensure_fresh(month: str) -> MonthState | None:
     """Make sure the month's snapshots match its runs, governance items and rulebook; recompute if
     not. Returns None for a month without any run."""
     state = MonthState.objects.filter(month=month).first()
-    expected = {rule: (r.pk if r else None) for rule, r in month_runs(month).items()}
+    expected = month_run_ids(month)
     if state is None and not any(expected.values()):
         return None
     if state is not None and state.runs == expected and state.stamp == state_stamp(month):
@@ -220,6 +228,34 @@ def ensure_months() -> list[str]:
         if month not in done:
             ensure_fresh(month)
     return months
+
+
+_checked_at: dict[str, float] = {}  # what was checked (a month, or "months") → when, in this process
+
+
+def checked_recently(what: str, seconds: float) -> bool:
+    """True when ``what`` was checked in this process less than ``seconds`` ago; else notes a check."""
+    now_s = time.monotonic()
+    if seconds and now_s - _checked_at.get(what, -1e9) < seconds:
+        return True
+    _checked_at[what] = now_s
+    return False
+
+
+def page_months(recheck_seconds: float = 0.0) -> list[str]:
+    """``ensure_months`` for pages: its checks at most every ``recheck_seconds`` per process."""
+    if checked_recently("months", recheck_seconds):
+        return list(MonthState.objects.values_list("month", flat=True))
+    return ensure_months()
+
+
+def page_state(month: str, recheck_seconds: float = 0.0) -> MonthState | None:
+    """``ensure_fresh`` for pages: its checks (runs, governance, rulebook) at most every
+    ``recheck_seconds`` per process; the state itself is always read (snapshots written after a run
+    are seen at once: the hook updates it)."""
+    if checked_recently(month, recheck_seconds):
+        return MonthState.objects.filter(month=month).first()
+    return ensure_fresh(month)
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -69,13 +69,14 @@ def cockpit(request):
     root = root_area(request, scope, geo)
     area = chosen_area(request.GET.get("area"), scope, geo, root)
     kpi = request.GET.get("kpi") if request.GET.get("kpi") in BY_CODE else "composite"
-    months = services.ensure_months()
+    recheck = getattr(settings, "GETPOWER_COCKPIT_RECHECK_SECONDS", 5)
+    months = services.page_months(recheck)
     month = chosen_month(request.GET.get("month"), months)
     context = {"title": "监管驾驶舱", "months": months, "month": month, "area": area, "root": root,
                "kpi_code": kpi}
     if month is None:
         return render(request, "cockpit/index.html", context)
-    state = services.ensure_fresh(month)
+    state = services.page_state(month, recheck)
     context.update({
         "report_url": "/cockpit/report/?" + urlencode({"month": month, "region": area.code}),
         "xlsx_url": "/cockpit/report.xlsx?" + urlencode({"month": month, "region": area.code}),
@@ -125,7 +126,7 @@ def render_board(month: str, area: Area, kpi: str, scope: Scope, geo: Geography,
     return render_to_string("cockpit/_board.html", context)
 
 
-def report_request(request) -> tuple[str, Area] | HttpResponse:
+def report_request(request) -> tuple[str, Area, Scope] | HttpResponse:
     scope = regulator_scope(request)
     geo = Geography.load()
     root = root_area(request, scope, geo)
@@ -133,7 +134,7 @@ def report_request(request) -> tuple[str, Area] | HttpResponse:
         month = services.parse_month(request.GET.get("month", ""))
     except services.MonthError as exc:
         return HttpResponseBadRequest(str(exc))
-    return month, chosen_area(request.GET.get("region"), scope, geo, root)
+    return month, chosen_area(request.GET.get("region"), scope, geo, root), scope
 
 
 @login_required
@@ -141,8 +142,8 @@ def report_page(request):
     chosen = report_request(request)
     if isinstance(chosen, HttpResponse):
         return chosen
-    month, area = chosen
-    data = report.build(month, area.code)
+    month, area, scope = chosen
+    data = report.build(month, area.code, covers=scope.covers_region)
     html = report.render_html(data, standalone=False, links={
         "xlsx": "/cockpit/report.xlsx?" + urlencode({"month": month, "region": area.code}),
         "cockpit": "/cockpit/?" + urlencode({"month": month, "area": area.code})})
@@ -154,8 +155,8 @@ def report_xlsx(request):
     chosen = report_request(request)
     if isinstance(chosen, HttpResponse):
         return chosen
-    month, area = chosen
-    data = report.build(month, area.code)
+    month, area, scope = chosen
+    data = report.build(month, area.code, covers=scope.covers_region)
     response = HttpResponse(report.to_xlsx(data),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="supervision_{area.code}_{month}.xlsx"'
