@@ -34,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+from ._fingerprint import fingerprint, fingerprint_line
 from ._util import (
     PROJECT_DIR,
     VAR_BENCH,
@@ -58,6 +59,8 @@ TARGET_RATIO = 20.0
 DATABASES = ("sqlite", "postgresql")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/getpower_bench_r3"
 DATA_DIR = VAR_BENCH / "r3"
+SOURCES = ("src/getpower/outages/services.py", "src/getpower/outages/rules.py", "src/getpower/analytics/extract.py",
+           "src/getpower/analytics/engine.py", "src/getpower/ledgers/registry.py", "src/getpower/cockpit/services.py")
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
@@ -242,9 +245,9 @@ def pandas_vs_duckdb(as_of: str) -> dict:
     t = time.monotonic()
     assets, outages, affected = services.extract_tables()
     extract_s = time.monotonic() - t
-    t = time.monotonic()
+    t, c = time.monotonic(), _cpu()
     result = rules.evaluate_frequent_outages("duckdb", assets, outages, affected, params, day)
-    duckdb_s = time.monotonic() - t
+    duckdb_s, duckdb_cpu = time.monotonic() - t, _cpu() - c
     findings = result.findings
     del result
     gc.collect()
@@ -261,12 +264,25 @@ def pandas_vs_duckdb(as_of: str) -> dict:
     con.disconnect()
     gc.collect()
     rss_before = _rss_mb()
-    t = time.monotonic()
+    t, c = time.monotonic(), _cpu()
     frame = _r3_pandas.evaluate(assets, outages, affected, params, day)
-    pandas_s = time.monotonic() - t
+    pandas_s, pandas_cpu = time.monotonic() - t, _cpu() - c
     rss_after = _rss_mb()
     agreement = _r3_pandas.compare(findings, frame)
+    import numpy as np
+
+    years = findings["year_count"].to_numpy()
+    units = assets.num_rows
+    distribution = {
+        "units": units, "units_without_counted_outage": units - len(years),
+        "units_0_to_6": int(units - len(years) + (years <= 6).sum()),
+        "units_over_20": int((years > 20).sum()),
+        "percentiles_of_units_with_one": {str(q): float(np.percentile(years, q)) for q in (50, 75, 90, 99)},
+        "max": int(years.max()) if len(years) else 0,
+    }
     return {"extract_seconds": round(extract_s, 2), "duckdb_seconds": round(duckdb_s, 2),
+            "duckdb_cpu_seconds": round(duckdb_cpu, 2), "pandas_cpu_seconds": round(pandas_cpu, 2),
+            "year_count_distribution": distribution,
             "duckdb_findings_only_seconds": round(duckdb_findings_s, 2), "pandas_seconds": round(pandas_s, 2),
             "ratio": round(pandas_s / duckdb_s, 2), "ratio_findings_only": round(pandas_s / duckdb_findings_s, 2),
             "pandas_rss_growth_mb": round(rss_after - rss_before, 1),
@@ -441,7 +457,8 @@ def measure(db: str, args, data: dict, first: bool) -> dict:
               flush=True)
         out["spark"] = run_child_capped("bench.r3_frequent_outages:evaluate_spark", {"as_of": AS_OF}, database_url=url,
                                         timeout=args.r3_spark_timeout,
-                                        env={"GETPOWER_SPARK_DRIVER_MEMORY": args.r3_spark_memory})
+                                        env={"GETPOWER_SPARK_DRIVER_MEMORY": args.r3_spark_memory,
+                                             "PYSPARK_SUBMIT_ARGS": "--conf spark.ui.showConsoleProgress=false pyspark-shell"})
         sp = out["spark"]
         if sp.get("timed_out"):
             print(f"[{db}]   Spark stopped after {sp['seconds']:.0f} s (timeout)", flush=True)
@@ -461,7 +478,35 @@ def profile(db: str, url: str) -> dict:
     top = top_functions(stats)
     for row in top["tottime"][:25]:
         print(f"  {row['tottime']:7.2f} s own  {row['cumtime']:7.2f} s cum  {row['calls']:>9}  {row['function']}")
-    return {"pstats": str(stats), "duckdb_profile": str(duck), "split_under_profiler": result, **top}
+    steps = breakdown(stats)
+    for step, rows in steps.items():
+        print(f"  {step}: " + ", ".join(f"{r['function']} {r['cumtime']:.1f} s" for r in rows[:6]))
+    return {"pstats": str(stats), "duckdb_profile": str(duck), "split_under_profiler": result, "steps": steps, **top}
+
+
+STEP_FUNCTIONS = (("outages/services.py", "extract_tables"), ("analytics/extract.py", "query_arrow"),
+                  ("outages/rules.py", "evaluate_frequent_outages"), ("outages/services.py", "store_run"),
+                  ("outages/services.py", "open_governance"))
+
+
+def breakdown(path: Path, limit: int = 8) -> dict[str, list[dict]]:
+    """For each step function of ``STEP_FUNCTIONS``: what it calls, by cumulative time spent on its behalf."""
+    import pstats
+
+    stats = pstats.Stats(str(path)).stats
+    out = {}
+    for source, step in STEP_FUNCTIONS:
+        keys = [k for k in stats if k[2] == step and k[0].endswith(source)]
+        if not keys:
+            continue
+        rows = []
+        for (filename, line, name), (_cc, _nc, _tt, _ct, callers) in stats.items():
+            for caller, (_c, nc, _t, ct) in callers.items():
+                if caller in keys and ct >= 0.05:
+                    where = filename.split("site-packages/")[-1].split("/src/getpower/")[-1]
+                    rows.append({"function": f"{Path(where).name}:{line}({name})", "calls": nc, "cumtime": round(ct, 2)})
+        out[step] = sorted(rows, key=lambda r: -r["cumtime"])[:limit]
+    return out
 
 
 def top_functions(path: Path, limit: int = 40) -> dict:
@@ -488,6 +533,7 @@ def run(args) -> dict:
         raise BenchError(f"--r3-db: unknown {', '.join(sorted(unknown))} (choose from {', '.join(DATABASES)})")
     VAR_BENCH.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
+    machine["sources"] = fingerprint(*SOURCES)
     print(f"generating {args.r3_outages:,} outages on {args.r3_lines:,} lines × ~{DEFAULT_TQ_PER_LINE} 台区 …",
           flush=True)
     data = generate(args)
@@ -555,9 +601,11 @@ def rows_for(results: list[dict]) -> list[list]:
                       fmt_s(s["engine_seconds"]), fmt_s(s["store_seconds"]), fmt_int(s["peak_mb"]), ""])
         if "pandas" in r:
             p = r["pandas"]
-            table.append([db, "DuckDB engine, same Arrow tables", fmt_s(p["duckdb_seconds"]), "", "",
+            table.append([db, "DuckDB engine, same Arrow tables", fmt_s(p["duckdb_seconds"]),
+                          fmt_s(p.get("duckdb_cpu_seconds")), "",
                           fmt_s(p["duckdb_seconds"]), "", "", ""])
-            table.append([db, "pandas group-by (baseline)", fmt_s(p["pandas_seconds"]), "", "", fmt_s(p["pandas_seconds"]),
+            table.append([db, "pandas group-by (baseline)", fmt_s(p["pandas_seconds"]), fmt_s(p.get("pandas_cpu_seconds")), "",
+                          fmt_s(p["pandas_seconds"]),
                           "", fmt_int(p["peak_mb"]), f"{p['ratio']:.1f}× (≥ {TARGET_RATIO:.0f}×: "
                           f"{'met' if p['ratio'] >= TARGET_RATIO else 'MISSED'})"])
         if "spark" in r:
@@ -592,7 +640,16 @@ def render_markdown(machine, st, results, table, pandas, spark, profiles, passed
     busy = ""
     if machine.get("loadavg_max", 0) > machine["nproc"] + 0.5:
         busy = (f"\n\n> The machine was shared while this ran (1-minute load average {machine['loadavg_1m']:.1f} at the"
-                f" start, up to {machine['loadavg_max']:.1f}, on {machine['nproc']} cores): wall times are pessimistic.")
+                f" start, up to {machine['loadavg_max']:.1f}, on {machine['nproc']} cores): wall times are pessimistic;"
+                " *CPU s* is the steadier figure.")
+    spread = ""
+    dist = (pandas or {}).get("year_count_distribution")
+    if dist:
+        q = dist["percentiles_of_units_with_one"]
+        spread = (f" Counted outages in 2026 per unit: {dist['units_0_to_6']:,} of {dist['units']:,} units have 0–6 "
+                  f"({dist['units_without_counted_outage']:,} none); among units with one, median {q['50']:g}, "
+                  f"75th percentile {q['75']:g}, 90th {q['90']:g}, 99th {q['99']:g}, most {dist['max']}; "
+                  f"{dist['units_over_20']:,} units over 20.")
     verdict = "**Targets met.**" if passed else "**Targets missed** — see the rows marked MISSED and the profile below."
     agreement = ""
     if pandas:
@@ -616,15 +673,21 @@ def render_markdown(machine, st, results, table, pandas, spark, profiles, passed
         split = p["split_under_profiler"]
         top = [[f"`{row['function']}`", f"{row['calls']:,}", f"{row['tottime']:.2f}", f"{row['cumtime']:.2f}"]
                for row in p["tottime"][:15]]
+        steps = [[f"`{step}`", f"`{row['function']}`", f"{row['calls']:,}", f"{row['cumtime']:.1f}"]
+                 for step, rows in p.get("steps", {}).items() for row in rows]
         profile_text += (f"\n\n### Profile ({db}, cProfile, `var/bench/{Path(p['pstats']).name}`)\n\nUnder the profiler: "
                          f"extract {split['extract_seconds']:.1f} s, engine {split['engine_seconds']:.1f} s, store "
-                         f"{split['store_seconds']:.1f} s. Top functions by own time:\n\n"
+                         f"{split['store_seconds']:.1f} s. What each step spends its time on (cumulative seconds "
+                         f"on its behalf):\n\n"
+                         + markdown_table(["step", "calls", "n", "cumulative s"], steps, "llrr")
+                         + "\n\nTop functions by own time:\n\n"
                          + markdown_table(["function", "calls", "own s", "cumulative s"], top))
     return f"""
 Measured {machine['date']} on {machine_line(machine)}{', ' + ', '.join(versions) if versions else ''}.
 1-minute load average {machine['loadavg_1m']:.1f} at the start, up to {machine['loadavg_max']:.1f} during the run.
 
 Command: `{machine['command']}`. Raw figures: `var/bench/r3_frequent_outages.json`.
+Code measured (SHA-256 prefix, modified): {fingerprint_line(machine.get('sources', {}))}.
 
 **Data** (`bench/_r3_data.py`, numpy, seed 2026): {st['assets']:,} assets ({st['lines']:,} lines, {st['tq']:,} 台区,
 the synthetic Yunnan of `getpower.synthetic.province`); {st['outages']:,} outage records {st['first_day']} …
@@ -635,7 +698,7 @@ the synthetic Yunnan of `getpower.synthetic.province`); {st['outages']:,} outage
 outages and a few dozens. Evaluated at the end of {AS_OF} (calendar year): {rows.get('decisions', 0):,} (unit, record)
 pairs, {rows.get('counted', 0):,} merged counted outages, {rows.get('findings', 0):,} units with a counted outage —
 {summary.get('ok', 0):,} ok, {summary.get('warning', 0):,} warning, {summary.get('breach', 0):,} breach;
-{stored.get('findings', 0):,} findings, {stored.get('governance_items', 0):,} governance items stored.
+{stored.get('findings', 0):,} findings, {stored.get('governance_items', 0):,} governance items stored.{spread}
 
 **Method.** Data loaded straight into fresh databases (SQLite `executemany`, PostgreSQL `COPY`; organisations
 through the importer). Each measurement in a fresh child process with `GETPOWER_DATABASE_URL` set; earlier R3
