@@ -207,7 +207,7 @@ def evaluate_split(as_of: str, profile_out: str | None = None, duckdb_profile_ou
         con.raw_sql("PRAGMA enable_profiling='json'")
         con.raw_sql(f"PRAGMA profiling_output='{duckdb_profile_out}'")
     result = rules.evaluate_frequent_outages("duckdb", assets, outages, affected,
-                                             rules.R3Params.from_values(book.values), day, con=con)
+                                             rules.R3Params.from_values(book.values), day, con=con, detail=False)
     marks["engine"], cpu["engine"] = time.monotonic() - t, _cpu() - c
     rss_engine = _rss_mb()
     evaluation = services.R3Evaluation(as_of=day, rulebook=book, result=result, engine="duckdb", assets=assets)
@@ -223,15 +223,16 @@ def evaluate_split(as_of: str, profile_out: str | None = None, duckdb_profile_ou
             "rss_after_extract_mb": round(rss_extract, 1), "rss_after_engine_mb": round(rss_engine, 1),
             "rows": {"assets": assets.num_rows, "outages": outages.num_rows, "affected": affected.num_rows,
                      "findings": result.findings.num_rows, "counted": result.counted.num_rows,
-                     "decisions": result.decisions.num_rows},
+                     "claims": result.claims.num_rows},
             "arrow_mb": round(sum(t.nbytes for t in (assets, outages, affected)) / 1048576, 1),
-            "result_mb": round(sum(t.nbytes for t in (result.findings, result.counted, result.decisions)) / 1048576, 1),
+            "result_mb": round(sum(t.nbytes for t in (result.findings, result.counted, result.claims)) / 1048576, 1),
             "run": evaluation.run.pk, **_stored_counts(evaluation.run.pk)}
 
 
 def pandas_vs_duckdb(as_of: str) -> dict:
-    """On the same extracted Arrow tables: DuckDB (``rules.evaluate_frequent_outages``, all three
-    outputs; and the findings alone), then the pandas baseline; unit statuses compared."""
+    """On the same extracted Arrow tables: DuckDB (``rules.evaluate_frequent_outages`` as storing a run
+    calls it, ``detail=False``; and the findings alone), then the pandas baseline; unit statuses
+    compared."""
     import gc
 
     from getpower.analytics import engine
@@ -246,7 +247,7 @@ def pandas_vs_duckdb(as_of: str) -> dict:
     assets, outages, affected = services.extract_tables()
     extract_s = time.monotonic() - t
     t, c = time.monotonic(), _cpu()
-    result = rules.evaluate_frequent_outages("duckdb", assets, outages, affected, params, day)
+    result = rules.evaluate_frequent_outages("duckdb", assets, outages, affected, params, day, detail=False)
     duckdb_s, duckdb_cpu = time.monotonic() - t, _cpu() - c
     findings = result.findings
     del result
@@ -308,7 +309,7 @@ def evaluate_spark(as_of: str) -> dict:
     engine.spark_session()
     startup_s = time.monotonic() - t
     result = rules.evaluate_frequent_outages("spark", assets, outages, affected,
-                                             rules.R3Params.from_values(book.values), day)
+                                             rules.R3Params.from_values(book.values), day, detail=False)
     engine_s = time.monotonic() - t
     seconds = time.monotonic() - started
     sampler.stop()
@@ -695,8 +696,9 @@ the synthetic Yunnan of `getpower.synthetic.province`); {st['outages']:,} outage
 台区: {st['affected_rows']:,} `outages_outageaffected` rows), {st['tq_echo_outages']:,} 台区 echoes of a line trip
 (overlapping: merged), {st['tq_own_outages']:,} 台区 outages of their own; {st['exclusion_claims']:,} exclusion claims;
 {st['ongoing']:,} without an end. Ordinary, weak and chronic lines and 台区, so most units have 0–6 counted
-outages and a few dozens. Evaluated at the end of {AS_OF} (calendar year): {rows.get('decisions', 0):,} (unit, record)
-pairs, {rows.get('counted', 0):,} merged counted outages, {rows.get('findings', 0):,} units with a counted outage —
+outages and a few dozens. Evaluated at the end of {AS_OF} (calendar year): {rows.get('claims', 0):,} records decided,
+{rows.get('counted', 0):,} merged counted outages in the period behind the warnings and breaches,
+{rows.get('findings', 0):,} units with a counted outage —
 {summary.get('ok', 0):,} ok, {summary.get('warning', 0):,} warning, {summary.get('breach', 0):,} breach;
 {stored.get('findings', 0):,} findings, {stored.get('governance_items', 0):,} governance items stored.{spread}
 

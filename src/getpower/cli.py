@@ -236,7 +236,7 @@ def evaluate_frequent_outages(
     day = parse_day(as_of, "--as-of")
     fmt = resolve_format(fmt)
     check_engine(engine)
-    evaluation = evaluate(day, engine=engine, actor="cli")
+    evaluation = evaluate(day, engine=engine, actor="cli", detail=fmt == "json")
     findings = evaluation.result.findings.to_pylist()
     columns = ["asset_type", "asset_id", "company", "county_code", "year_count", "max_60d_count", "status",
                "first_breach_date"]

@@ -746,6 +746,27 @@ def test_duckdb_and_spark_agree_row_for_row():
     assert as_oracle(duck.findings) == oracle(*data, params, D0)
 
 
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_without_detail_gives_the_flagged_slice_and_the_claims(backend):
+    """``detail=False`` (what storing a run fetches) is exactly a slice of the full result."""
+    data = random_province(20261126)
+    full = evaluate_frequent_outages(backend, *tables(*data), R3Params(), D0, con=connection(backend))
+    slim = evaluate_frequent_outages(backend, *tables(*data), R3Params(), D0, con=connection(backend), detail=False)
+    assert slim.decisions is None
+    assert slim.findings.equals(full.findings)
+    flagged = {f["asset_pk"] for f in full.findings.to_pylist() if f["status"] in ("warning", "breach")}
+    assert flagged and len(flagged) < full.findings.num_rows
+    expected = [c for c in full.counted.to_pylist() if c["in_period"] and c["asset_pk"] in flagged]
+    assert slim.counted.schema == COUNTED_SCHEMA
+    assert slim.counted.to_pylist() == expected
+    own = sorted((d["asset_pk"], d["outage_pk"], d["exclusion"], d["claim_status"])
+                 for d in full.decisions.to_pylist() if d["asset_pk"] == d["source_asset_pk"])
+    end_of_d0 = ts("2025-07-01 00:00")
+    assert len(own) == sum(o["start_ts"] < end_of_d0 for o in data[1])  # each record up to D, for its own unit
+    for result in (full, slim):
+        assert sorted(tuple(c.values()) for c in result.claims.to_pylist()) == own
+
+
 # -- properties (DuckDB only, to stay fast) -------------------------------------------------------
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,

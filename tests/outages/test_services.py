@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pyarrow as pa
 import pytest
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
@@ -74,6 +75,23 @@ def test_evaluate_stores_run_findings_and_opens_governance(outages):
     assert item.status == "identified"
     services.evaluate(dt.date(2026, 3, 1))
     assert GovernanceItem.objects.count() == 1  # an open item is not opened twice
+
+
+def test_stored_counted_json_is_what_counted_by_unit_says(outages):
+    """The JSON stored with each finding is built column-wise in Arrow; it must read back as the
+    plain per-unit lists."""
+    import json
+
+    evaluation = services.evaluate(dt.date(2026, 3, 1), store=False, detail=True)
+    units = pa.array(evaluation.result.findings["asset_pk"].to_pylist(), pa.int64())
+    plain = services.counted_by_unit(evaluation.result, set(units.to_pylist()))
+    encoded = services.counted_json(evaluation.result, units)
+    assert plain and set(encoded) == set(plain)
+    for pk, text in encoded.items():
+        assert json.loads(text) == plain[pk]
+        assert text == json.dumps(plain[pk])
+    assert services.last_counted_start(evaluation.result, units) == {
+        pk: max(o["start"] for o in entries) for pk, entries in plain.items()}
 
 
 def test_json_carries_version_and_the_outages_behind_each_count(outages):

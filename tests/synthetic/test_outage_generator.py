@@ -165,7 +165,7 @@ def test_imports_cleanly_and_r3_finds_breaches_and_warnings(small, monkeypatch):
     assert any("乡镇级" in w for w in rejected) and any("外力破坏" in w for w in rejected)
     assert Outage.objects.exclude(evidence_problem="").count() == len(rejected)
 
-    evaluation = evaluate(AS_OF, store=False)
+    evaluation = evaluate(AS_OF, store=False, detail=True)
     statuses = collections.Counter(evaluation.result.findings.column("status").to_pylist())
     assert statuses["breach"] >= 1 and statuses["warning"] >= 1
     assert statuses["warning"] > statuses["breach"] / 3

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from getpower.core import audit
 from getpower.core.models import AuditLog
 
@@ -68,6 +70,10 @@ def all_ledgers() -> list[Ledger]:
     return list(_LEDGERS.values())
 
 
+class RawJSON(str):
+    """JSON text encoded already: :func:`fast_insert` stores it as it is in a JSONField."""
+
+
 def _db_value(field, connection):
     """A converter from a Python value to what the database driver takes, decided once per field."""
     internal = field.get_internal_type()
@@ -79,7 +85,7 @@ def _db_value(field, connection):
     if internal == "DateField" and connection.vendor == "sqlite":
         return lambda v: None if v is None else v.isoformat()
     if internal == "JSONField":
-        return lambda v: field.get_db_prep_save(v, connection)
+        return lambda v: str(v) if isinstance(v, RawJSON) else field.get_db_prep_save(v, connection)
     return lambda v: v
 
 
@@ -93,7 +99,10 @@ def fast_insert(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) ->
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     names = [(f.attname, f.name) for f in fields]
-    defaults = {f.attname: (f.get_default() if f.has_default() else None) for f in fields}
+    now = timezone.now()
+    # the field's default ('' for a text field without one); auto_now(_add) times: now
+    defaults = {f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                else f.get_default() for f in fields}
     converters = [_db_value(f, connection) for f in fields]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)

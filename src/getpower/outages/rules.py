@@ -26,6 +26,7 @@ Order of work, as R3 prescribes:
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -163,20 +164,32 @@ class R3Params:
         return cls(**kwargs)
 
 
+CLAIMS_SCHEMA = pa.schema([
+    ("asset_pk", pa.int64()),
+    ("outage_pk", pa.int64()),
+    ("exclusion", pa.string()),
+    ("claim_status", pa.string()),
+])
+FLAGGED = ("warning", "breach")
+
+
 @dataclass
 class R3Expressions:
-    """The three R3 outputs as unexecuted Ibis expressions (see :func:`frequent_outage_expressions`)."""
+    """The R3 outputs as Ibis expressions (see :func:`frequent_outage_expressions`)."""
 
     findings: ibis.Table
     counted: ibis.Table
     decisions: ibis.Table
+    claims: ibis.Table  # each record's decision for its own unit: what its exclusion claim came to
+    flagged_counted: ibis.Table  # ``counted`` in the period, only for units with a warning or breach
 
 
 @dataclass
 class R3Result:
     findings: pa.Table  # one row per unit with >= 1 counted (merged) outage in the period
-    counted: pa.Table  # the merged counted outages of every unit, flagged in_period
-    decisions: pa.Table  # every (unit, outage record) pair considered, counted or not and why
+    counted: pa.Table  # the merged counted outages of every unit, flagged in_period (see ``detail``)
+    decisions: pa.Table | None  # every (unit, outage record) pair considered, counted or not and why
+    claims: pa.Table  # each record's decision for its own unit (CLAIMS_SCHEMA), in no particular order
 
 
 def china_day_number(day: datetime.date) -> int:
@@ -197,12 +210,17 @@ def period_start_day(params: R3Params, as_of: datetime.date) -> int:
 
 
 def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affected: ibis.Table,
-                                params: R3Params, as_of: datetime.date) -> R3Expressions:
+                                params: R3Params, as_of: datetime.date,
+                                materialise: Callable[[ibis.Table], ibis.Table] | None = None) -> R3Expressions:
     """R3 at the end of ``as_of`` (China time) as Ibis expressions over the three input tables.
 
     The inputs have the columns of ``ASSETS_SCHEMA``, ``OUTAGES_SCHEMA`` and ``AFFECTED_SCHEMA``.
-    Nothing is executed here: the result can be compiled, benchmarked or run on any backend.
+    Without ``materialise`` nothing is executed here: the result can be compiled, benchmarked or
+    run on any backend. ``materialise`` (e.g. ``ibis.Table.cache``) is applied to the two
+    intermediate tables every output shares — the decided (unit, record) pairs and the merged
+    outages — so that fetching several outputs computes them once.
     """
+    keep = materialise or (lambda table: table)
     day_d = china_day_number(as_of)
     end_of_d = china_day_start_ts(day_d + 1)
     period_start = china_day_start_ts(period_start_day(params, as_of))
@@ -228,44 +246,27 @@ def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affecte
         start_ts=outages.start_ts,
         end_ts_effective=ibis.least(outages.end_ts.fill_null(end_lit), end_lit),
     )
-    record_columns = records.columns
 
-    # 2. (unit, record) pairs: own unit; a line outage also reaches the 台区 it cut
-    own = records.mutate(asset_pk=records.source_asset_pk)
-    tq = assets.filter(assets.asset_type == "tq").select(tq_pk=assets.asset_pk, tq_line_pk=assets.line_pk)
-    listed_tq = affected.select("outage_pk", "tq_pk").distinct()
-    line_records = records.filter(records.source_asset_type == "line")
-    listed = (
-        line_records.join(listed_tq, "outage_pk")
-        .join(tq, "tq_pk")
-        .select(*record_columns, asset_pk=ibis._.tq_pk)
-    )
-    unlisted_records = line_records.anti_join(listed_tq, "outage_pk")
-    whole_line = unlisted_records.join(tq, unlisted_records.source_asset_pk == tq.tq_line_pk).select(
-        *record_columns, asset_pk=ibis._.tq_pk
-    )
-    pairs = own.union(listed).union(whole_line)
-
-    # 3. each pair decided on its own
-    duration = pairs.end_ts_effective - pairs.start_ts
-    claim_accepted = (pairs.exclusion.isin(EVIDENCE_EXCLUSIONS) & pairs.evidence_ok) | (
-        pairs.exclusion.isin(SWITCHING_EXCLUSIONS) & (duration <= switching_max_seconds)
+    # 2. each record decided on its own: nothing in the decision depends on which unit it is
+    #    counted for, so it is made once per record, before the record reaches its units
+    duration = records.end_ts_effective - records.start_ts
+    claim_accepted = (records.exclusion.isin(EVIDENCE_EXCLUSIONS) & records.evidence_ok) | (
+        records.exclusion.isin(SWITCHING_EXCLUSIONS) & (duration <= switching_max_seconds)
     )
     claim_status = ibis.cases(
-        (pairs.exclusion == "none", "none"),
+        (records.exclusion == "none", "none"),
         (claim_accepted, "accepted"),
         else_="rejected",
     )
     too_short = duration <= min_seconds
     reason = ibis.cases(
         (too_short, "too_short"),
-        (claim_accepted, "excluded_" + pairs.exclusion),
-        (pairs.exclusion == "none", "counted"),
-        (pairs.exclusion.isin(SWITCHING_EXCLUSIONS), "rejected_too_long"),
+        (claim_accepted, "excluded_" + records.exclusion),
+        (records.exclusion == "none", "counted"),
+        (records.exclusion.isin(SWITCHING_EXCLUSIONS), "rejected_too_long"),
         else_="rejected_no_evidence",
     )
-    decisions = pairs.select(
-        "asset_pk",
+    decided = records.select(
         "outage_pk",
         "event_id",
         "source_asset_pk",
@@ -280,13 +281,36 @@ def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affecte
         claim_status=claim_status,
     )
 
+    # 3. (unit, record) pairs: own unit; a line outage also reaches the 台区 it cut
+    tq = assets.filter(assets.asset_type == "tq").select(tq_pk=assets.asset_pk, tq_line_pk=assets.line_pk)
+    listed_tq = affected.select("outage_pk", "tq_pk").distinct()
+
+    def units_reached(table: ibis.Table) -> ibis.Table:
+        """``table`` (records with source_asset_pk/source_asset_type) once per unit it counts for,
+        in a new column ``asset_pk``: the 台区 listed for a line outage, or every 台区 of the
+        line when none is listed."""
+        columns = table.columns
+        own = table.mutate(asset_pk=table.source_asset_pk)
+        line_records = table.filter(table.source_asset_type == "line")
+        listed = line_records.join(listed_tq, "outage_pk").join(tq, "tq_pk").select(*columns, asset_pk=ibis._.tq_pk)
+        unlisted = line_records.anti_join(listed_tq, "outage_pk")
+        whole_line = unlisted.join(tq, unlisted.source_asset_pk == tq.tq_line_pk).select(
+            *columns, asset_pk=ibis._.tq_pk)
+        return own.union(listed).union(whole_line)
+
+    decision_columns = ["asset_pk", "outage_pk", "event_id", "source_asset_pk", "source_asset_type", "kind",
+                        "exclusion", "start_ts", "end_ts_effective", "duration_seconds", "counted", "reason",
+                        "claim_status"]
+    decisions = units_reached(decided).select(*decision_columns)
+
     # 4. merge overlapping counted records per unit (every year), chained, via a running max end
-    counted_pairs = decisions.filter(decisions.counted)
+    counted_records = decided.filter(decided.counted).select(
+        "outage_pk", "source_asset_pk", "source_asset_type", "start_ts", "end_ts_effective")
+    counted_pairs = units_reached(counted_records).select("asset_pk", "outage_pk", "start_ts", "end_ts_effective")
     order = [counted_pairs.start_ts, counted_pairs.end_ts_effective, counted_pairs.outage_pk]
     running = ibis.cumulative_window(group_by="asset_pk", order_by=order)
-    ordered = ibis.window(group_by="asset_pk", order_by=order)
-    merging = counted_pairs.mutate(running_max_end=counted_pairs.end_ts_effective.max().over(running))
-    merging = merging.mutate(previous_max_end=merging.running_max_end.lag().over(ordered))
+    earlier = ibis.window(group_by="asset_pk", order_by=order, rows=(None, -1))  # the rows before, not this one
+    merging = counted_pairs.mutate(previous_max_end=counted_pairs.end_ts_effective.max().over(earlier))
     merging = merging.mutate(
         is_new_outage=merging.previous_max_end.isnull()
         | (merging.start_ts >= merging.previous_max_end + merge_gap_seconds)
@@ -308,6 +332,7 @@ def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affecte
         position=ibis.row_number().over(by_period) + 1,
         window_count=merged.start_ts.count().over(window),
     )
+    merged = keep(merged)
     counted = merged.select(
         "asset_pk",
         merged_no=ibis.ifelse(merged.in_period, merged.position, ibis.null("int64")),
@@ -365,8 +390,14 @@ def frequent_outage_expressions(assets: ibis.Table, outages: ibis.Table, affecte
         )
         .order_by(["asset_type", "asset_id", "company", "asset_pk"])
     )
+    claims = decided.select(asset_pk=decided.source_asset_pk, outage_pk=decided.outage_pk,
+                            exclusion=decided.exclusion, claim_status=decided.claim_status)
+    flagged_units = per_unit.filter(per_unit.status.isin(FLAGGED)).select("asset_pk")
+    flagged_counted = counted.filter(counted.in_period).semi_join(flagged_units, "asset_pk").order_by(
+        ["asset_pk", "start_ts"])
     decisions = decisions.order_by(["asset_pk", "start_ts", "outage_pk"])
-    return R3Expressions(findings=findings, counted=counted, decisions=decisions)
+    return R3Expressions(findings=findings, counted=counted, decisions=decisions, claims=claims,
+                         flagged_counted=flagged_counted)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -384,23 +415,38 @@ def _conform_input(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def evaluate_frequent_outages(backend: str, assets: pa.Table, outages: pa.Table, affected: pa.Table,
-                              params: R3Params, as_of: datetime.date, con=None) -> R3Result:
+                              params: R3Params, as_of: datetime.date, con=None, *, detail: bool = True) -> R3Result:
     """Run R3 at the end of ``as_of`` on the named backend ('duckdb' or 'spark').
 
     Pass ``con`` (from ``engine.connect``) to reuse a connection; the results have the same
-    schema (``FINDINGS_SCHEMA``, ``COUNTED_SCHEMA``, ``DECISIONS_SCHEMA``) on every backend.
+    schema (``FINDINGS_SCHEMA``, ``COUNTED_SCHEMA``, ``DECISIONS_SCHEMA``, ``CLAIMS_SCHEMA``) on
+    every backend. ``detail=False`` is what storing a run needs and no more: ``decisions`` is
+    not fetched (None) and ``counted`` holds only the in-period merged outages of the units with
+    a warning or a breach.
     """
     if con is None:
         con = engine.connect(backend)
-    exprs = frequent_outage_expressions(
-        engine.register(con, "r3_assets", _conform_input(assets, ASSETS_SCHEMA)),
-        engine.register(con, "r3_outages", _conform_input(outages, OUTAGES_SCHEMA)),
-        engine.register(con, "r3_affected", _conform_input(affected, AFFECTED_SCHEMA)),
-        params,
-        as_of,
-    )
-    return R3Result(
-        findings=_conform(engine.to_arrow(exprs.findings), FINDINGS_SCHEMA),
-        counted=_conform(engine.to_arrow(exprs.counted), COUNTED_SCHEMA),
-        decisions=_conform(engine.to_arrow(exprs.decisions), DECISIONS_SCHEMA),
-    )
+    cached: list[ibis.Table] = []
+
+    def materialise(table: ibis.Table) -> ibis.Table:
+        cached.append(table.cache())
+        return cached[-1]
+
+    try:
+        exprs = frequent_outage_expressions(
+            engine.register(con, "r3_assets", _conform_input(assets, ASSETS_SCHEMA)),
+            engine.register(con, "r3_outages", _conform_input(outages, OUTAGES_SCHEMA)),
+            engine.register(con, "r3_affected", _conform_input(affected, AFFECTED_SCHEMA)),
+            params,
+            as_of,
+            materialise,
+        )
+        return R3Result(
+            findings=_conform(engine.to_arrow(exprs.findings), FINDINGS_SCHEMA),
+            counted=_conform(engine.to_arrow(exprs.counted if detail else exprs.flagged_counted), COUNTED_SCHEMA),
+            decisions=_conform(engine.to_arrow(exprs.decisions), DECISIONS_SCHEMA) if detail else None,
+            claims=_conform(engine.to_arrow(exprs.claims), CLAIMS_SCHEMA),
+        )
+    finally:
+        for table in cached:
+            table.release()

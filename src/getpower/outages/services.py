@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from getpower.analytics.extract import epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
-from getpower.ledgers.registry import fast_insert
+from getpower.ledgers.registry import RawJSON, fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
 
@@ -71,14 +71,18 @@ def extract_tables(asset_pks: list[int] | None = None) -> tuple[pa.Table, pa.Tab
 
 
 def evaluate(as_of: dt.date, *, engine: str = "duckdb", store: bool = True, actor: str = "system",
-             asset_pks: list[int] | None = None) -> R3Evaluation:
+             asset_pks: list[int] | None = None, detail: bool = False) -> R3Evaluation:
     """R3 at the end of ``as_of`` with the rulebook in force that day; stores a run and its
-    warning/breach findings and opens governance items for breaches when ``store``."""
+    warning/breach findings and opens governance items for breaches when ``store``.
+
+    ``detail``: also fetch every (unit, record) decision and the merged outages of every unit
+    (see ``rules.evaluate_frequent_outages``); without it the result holds what storing a run,
+    the F3 ledger and the findings need."""
     started = time.monotonic()
     book = rulebook_at(as_of)
     assets, outages, affected = extract_tables(asset_pks)
     result = rules.evaluate_frequent_outages(engine, assets, outages, affected,
-                                             rules.R3Params.from_values(book.values), as_of)
+                                             rules.R3Params.from_values(book.values), as_of, detail=detail)
     evaluation = R3Evaluation(as_of=as_of, rulebook=book, result=result, engine=engine, assets=assets)
     if store:
         evaluation.run = store_run(evaluation, actor=actor)
@@ -103,6 +107,31 @@ def counted_by_unit(result: rules.R3Result, asset_pks: set[int]) -> dict[int, li
     return out
 
 
+def counted_json(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, RawJSON]:
+    """What :func:`counted_by_unit` gives, already encoded as the JSON stored with each finding
+    (``[{"start": …, "end": …, "outages": […]}, …]``) — built column-wise in Arrow, because a
+    province has hundreds of thousands of flagged units and millions of merged outages."""
+    c = result.counted
+    c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
+    c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])
+    as_text = pa.list_(pa.string())
+    item = pc.binary_join_element_wise(
+        '{"start": ', pc.cast(c["start_ts"], pa.string()), ', "end": ', pc.cast(c["end_ts"], pa.string()),
+        ', "outages": [', pc.binary_join(pc.cast(c["outage_pks"], as_text), ", "), "]}", "")
+    grouped = pa.table({"asset_pk": c["asset_pk"], "item": item}).group_by("asset_pk", use_threads=False).aggregate(
+        [("item", "list")])
+    text = pc.binary_join_element_wise("[", pc.binary_join(grouped["item_list"], ", "), "]", "")
+    return {pk: RawJSON(t) for pk, t in zip(grouped["asset_pk"].to_pylist(), text.to_pylist(), strict=True)}
+
+
+def last_counted_start(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, int]:
+    """The start of each unit's latest counted outage in the period."""
+    c = result.counted
+    c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
+    last = c.group_by("asset_pk").aggregate([("start_ts", "max")])
+    return dict(zip(last["asset_pk"].to_pylist(), last["start_ts_max"].to_pylist(), strict=True))
+
+
 @transaction.atomic
 def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     findings = evaluation.result.findings
@@ -112,29 +141,34 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     run = EvaluationRun.objects.create(
         rule=RULE, as_of=end_of_day(evaluation.as_of), rulebook_version=evaluation.rulebook.version,
         engine=evaluation.engine, actor=actor, summary=summary)
-    flagged = findings.filter(pc.is_in(findings["status"], pa.array(["warning", "breach"])))
-    rows = flagged.to_pylist()
+    flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
-    behind = counted_by_unit(evaluation.result, {r["asset_pk"] for r in rows})
+    behind = counted_json(evaluation.result, flagged["asset_pk"].combine_chunks())
+    columns = {name: flagged[name].to_pylist() for name in (
+        "asset_pk", "asset_type", "company", "county_code", "year_count", "max_60d_count", "last_long_count",
+        "last_short_count", "status", "first_breach_date")}
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    empty = RawJSON("[]")
     fast_insert(Finding, [
         {"run_id": run.pk, "asset_id": r["asset_pk"], "asset_type": r["asset_type"],
          "company_id": company_ids[r["company"]], "county_id": r["county_code"], "year_count": r["year_count"],
          "max_60d_count": r["max_60d_count"], "long_count": r["last_long_count"], "short_count": r["last_short_count"],
-         "status": r["status"], "first_breach_date": r["first_breach_date"], "counted": behind.get(r["asset_pk"], [])}
+         "status": r["status"], "first_breach_date": r["first_breach_date"], "counted": behind.get(r["asset_pk"], empty)}
         for r in rows
     ])
-    open_governance(run, [r for r in rows if r["status"] == "breach"], behind, company_ids)
+    breaches = [r for r in rows if r["status"] == "breach"]
+    last_start = last_counted_start(evaluation.result, pa.array([r["asset_pk"] for r in breaches], pa.int64()))
+    open_governance(run, breaches, last_start, company_ids)
     store_claims(run, evaluation, company_ids)
     from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
 
 
 def own_decisions(evaluation: R3Evaluation) -> pa.Table:
-    """Each outage record's decision for its own unit (claims are judged on the record itself)."""
-    d = evaluation.result.decisions
-    own = d.filter(pc.equal(d["asset_pk"], d["source_asset_pk"]))
+    """Each outage record's decision for its own unit (claims are judged on the record itself),
+    with the unit's company."""
     companies = evaluation.assets.select(["asset_pk", "company"])
-    return own.join(companies, "asset_pk", join_type="left outer")
+    return evaluation.result.claims.join(companies, "asset_pk", join_type="left outer")
 
 
 def store_claims(run: EvaluationRun, evaluation: R3Evaluation, company_ids: dict[str, int]) -> None:
@@ -143,6 +177,7 @@ def store_claims(run: EvaluationRun, evaluation: R3Evaluation, company_ids: dict
     claimed = own.filter(pc.not_equal(own["exclusion"], "none"))
     per: dict[str, dict] = {t["company"]: {"total": t["outage_pk_count"], "counts": {}, "accepted": [],
                                             "rejected": []} for t in totals}
+    claimed = claimed.sort_by([("outage_pk", "ascending")])
     for row in claimed.select(["company", "exclusion", "claim_status", "outage_pk"]).to_pylist():
         entry = per[row["company"]]
         status = "accepted" if row["claim_status"] == "accepted" else "rejected"
@@ -198,7 +233,7 @@ def count_history(starts: list[int], window_days: int) -> list[dict]:
 def unit_report(asset, as_of: dt.date) -> dict:
     """One unit's R3 picture at the end of ``as_of``: its finding, every outage record with the
     decision the rule made, and its counts over time."""
-    evaluation = evaluate(as_of, store=False, asset_pks=[asset.pk])
+    evaluation = evaluate(as_of, store=False, asset_pks=[asset.pk], detail=True)
     result = evaluation.result
     finding = next((f for f in result.findings.to_pylist() if f["asset_pk"] == asset.pk), None)
     decisions = [d for d in result.decisions.to_pylist() if d["asset_pk"] == asset.pk]
@@ -214,43 +249,52 @@ def unit_report(asset, as_of: dt.date) -> dict:
             "counted": counted}
 
 
-def open_governance(run: EvaluationRun, breaches: list[dict], behind: dict[int, list[dict]],
+def open_governance(run: EvaluationRun, breaches: list[dict], last_start: dict[int, int],
                     company_ids: dict[str, int]) -> None:
     """A breach opens an item; a breach with a counted outage that started after a closed item's
-    close reopens it (a new cycle). An open item is left as it is."""
-    latest: dict[int, GovernanceItem] = {}
-    for item in GovernanceItem.objects.filter(asset_id__in=[r["asset_pk"] for r in breaches]).order_by("cycle"):
-        latest[item.asset_id] = item
+    close reopens it (a new cycle). An open item is left as it is. ``last_start``: each breached
+    unit's latest counted outage start (epoch seconds)."""
+    wanted = {r["asset_pk"] for r in breaches}
+    latest: dict[int, dict] = {}  # the unit's latest cycle (one row per unit and cycle: a small table)
+    for item in GovernanceItem.objects.order_by("cycle").values("id", "asset_id", "status", "closed_at"):
+        if item["asset_id"] in wanted:
+            latest[item["asset_id"]] = item
     now = timezone.now()
     new_items, events = [], []
     for r in breaches:
         item = latest.get(r["asset_pk"])
-        if item is not None and item.is_open:
+        if item is not None and item["status"] != GovernanceItem.Status.CLOSED:
             continue
         if item is not None:
-            last_start = max((o["start"] for o in behind.get(r["asset_pk"], [])), default=0)
-            if item.closed_at is None or last_start <= item.closed_at.timestamp():
+            if item["closed_at"] is None or last_start.get(r["asset_pk"], 0) <= item["closed_at"].timestamp():
                 continue
-            item.status, item.cycle, item.opened_at = GovernanceItem.Status.IDENTIFIED, item.cycle + 1, now
-            item.first_breach_date, item.year_count, item.max_60d_count = (
+            reopened = GovernanceItem.objects.get(pk=item["id"])
+            reopened.status, reopened.cycle, reopened.opened_at = (
+                GovernanceItem.Status.IDENTIFIED, reopened.cycle + 1, now)
+            reopened.first_breach_date, reopened.year_count, reopened.max_60d_count = (
                 r["first_breach_date"], r["year_count"], r["max_60d_count"])
-            item.measures, item.planned_completion, item.completed_at, item.closed_at = "", None, None, None
-            item.verification_method, item.verification_note = "", ""
-            item.save()
-            events.append(GovernanceEvent(item=item, at=now, actor="system", transition="reopen",
-                                          from_status="closed", to_status="identified",
-                                          note=f"销号后再次达到频繁停电标准（评估批次 {run.pk}）"))
+            reopened.measures, reopened.planned_completion, reopened.completed_at, reopened.closed_at = (
+                "", None, None, None)
+            reopened.verification_method, reopened.verification_note = "", ""
+            reopened.save()
+            events.append({"item_id": reopened.pk, "at": now, "actor": "system", "transition": "reopen",
+                           "from_status": "closed", "to_status": "identified",
+                           "note": f"销号后再次达到频繁停电标准（评估批次 {run.pk}）"})
             continue
-        new_items.append(GovernanceItem(
-            asset_id=r["asset_pk"], company_id=company_ids[r["company"]], county_id=r["county_code"],
-            opened_at=now, first_breach_date=r["first_breach_date"], year_count=r["year_count"],
-            max_60d_count=r["max_60d_count"]))
-    GovernanceItem.objects.bulk_create(new_items, batch_size=5000)
-    for item in GovernanceItem.objects.filter(asset_id__in=[i.asset_id for i in new_items], cycle=1,
-                                              status=GovernanceItem.Status.IDENTIFIED, opened_at=now):
-        events.append(GovernanceEvent(item=item, at=now, actor="system", transition="identify", from_status="",
-                                      to_status="identified", note=f"评估批次 {run.pk} 发现频繁停电"))
-    GovernanceEvent.objects.bulk_create(events, batch_size=5000)
+        new_items.append({
+            "asset_id": r["asset_pk"], "company_id": company_ids[r["company"]], "county_id": r["county_code"],
+            "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1, "opened_at": now, "updated_at": now,
+            "first_breach_date": r["first_breach_date"], "year_count": r["year_count"],
+            "max_60d_count": r["max_60d_count"]})
+    fast_insert(GovernanceItem, new_items)
+    if new_items:
+        note = f"评估批次 {run.pk} 发现频繁停电"
+        created = {r["asset_id"] for r in new_items}
+        for pk, asset_id in GovernanceItem.objects.filter(opened_at=now, cycle=1).values_list("id", "asset_id"):
+            if asset_id in created:
+                events.append({"item_id": pk, "at": now, "actor": "system", "transition": "identify",
+                               "from_status": "", "to_status": "identified", "note": note})
+    fast_insert(GovernanceEvent, events)
 
 
 def latest_run(as_of: dt.date | None = None) -> EvaluationRun | None:
