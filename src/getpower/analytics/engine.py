@@ -73,9 +73,7 @@ def register(con, name: str, table: pa.Table) -> ibis.Table:
         frame = session.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema))
         frame.createOrReplaceTempView(unique)
         return con.table(unique)
-    # a view over the Arrow table: DuckDB scans it in place instead of copying it first
-    con.con.register(unique, table)
-    return con.table(unique)
+    return con.create_table(unique, table, temp=True)
 
 
 def _spark_schema(schema: pa.Schema):

@@ -74,6 +74,10 @@ class RawJSON(str):
     """JSON text encoded already: :func:`fast_insert` stores it as it is in a JSONField."""
 
 
+def _same_value(value):
+    return value
+
+
 def _db_value(field, connection):
     """A converter from a Python value to what the database driver takes, decided once per field."""
     internal = field.get_internal_type()
@@ -81,56 +85,84 @@ def _db_value(field, connection):
         if connection.vendor == "sqlite":
             # what Django's SQLite adapter stores for an aware time (USE_TZ): naive UTC text
             return lambda v: None if v is None else str(v.astimezone(dt.UTC).replace(tzinfo=None))
-        return lambda v: v
+        return _same_value
     if internal == "DateField" and connection.vendor == "sqlite":
         return lambda v: None if v is None else v.isoformat()
     if internal == "JSONField":
         return lambda v: str(v) if isinstance(v, RawJSON) else field.get_db_prep_save(v, connection)
-    return lambda v: v
+    return _same_value
 
 
-def fast_insert(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -> None:
-    """Insert many new records with executemany, without building a model instance per row.
+def fast_insert(model, rows: list[dict[str, Any]] | None = None, *, columns: dict[str, Any] | None = None,
+                batch_size: int = 5000) -> None:
+    """Insert many new records without building a model instance per row: COPY on PostgreSQL,
+    executemany elsewhere.
 
-    A ledger import of hundreds of thousands of rows spends most of its time in the ORM's per-instance
-    and per-field machinery; this path converts each value once, with one converter per field.
-    ``rows`` use field names or attnames (``company_id``); missing fields take their defaults."""
+    A ledger import or an evaluation run of hundreds of thousands of rows spends most of its time
+    in the ORM's per-instance and per-field machinery; here each field's converter runs once per
+    column. Give either ``rows`` (dicts by field name or attname, e.g. ``company`` or
+    ``company_id``) or ``columns`` (field name or attname → a list with one value per record, or
+    one value for every record). Missing fields take their defaults; a ``RawJSON`` value goes
+    into a JSONField as it is."""
     from django.db import connection
 
+    if columns is None:
+        columns = _columns_of(model, rows or [])
+    lengths = {len(v) for v in columns.values() if isinstance(v, list)}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if count == 0:
+        return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = [(f.attname, f.name) for f in fields]
     now = timezone.now()
-    # the field's default ('' for a text field without one); auto_now(_add) times: now
-    defaults = {f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-                else f.get_default() for f in fields}
-    converters = [_db_value(f, connection) for f in fields]
+    values = []
+    for f in fields:
+        if f.attname in columns:
+            given = columns[f.attname]
+        elif f.name in columns:
+            given = columns[f.name]
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            given = now
+        else:
+            given = f.get_default()  # '' for a text field without a default
+        convert = _db_value(f, connection)
+        if not isinstance(given, list):  # one value for every record: converted once
+            values.append([convert(getattr(given, "pk", given) if f.is_relation else given)] * count)
+            continue
+        if f.is_relation:  # a model instance stands for its key
+            given = [getattr(v, "pk", v) for v in given]
+        values.append(given if convert is _same_value else [convert(v) for v in given])
+    records = list(zip(*values, strict=True))
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-
-    def values(row: dict) -> list:
-        out = []
-        for (attname, name), convert in zip(names, converters, strict=True):
-            if attname in row:
-                value = row[attname]
-            elif name in row:
-                value = row[name]
-                value = value.pk if hasattr(value, "pk") else value
-            else:
-                value = defaults[attname]
-            out.append(convert(value))
-        return out
-
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if connection.vendor == "postgresql":
         # COPY: one stream instead of one statement per row (PostgreSQL parses and plans each INSERT)
-        copy_sql = f"COPY {table} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(values(row))
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
         return
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, [values(r) for r in rows[start:start + batch_size]])
+        for start in range(0, count, batch_size):
+            cursor.executemany(sql, records[start:start + batch_size])
+
+
+def _columns_of(model, rows: list[dict[str, Any]]) -> dict[str, list]:
+    """Rows (dicts by field name or attname) as columns by attname, a missing key as the default."""
+    names = set().union(*(row.keys() for row in rows)) if rows else set()
+    out = {}
+    for f in model._meta.concrete_fields:
+        key = f.attname if f.attname in names else f.name if f.name in names else None
+        if key is None or f.primary_key:
+            continue
+        missing = object()
+        column = [row.get(key, missing) for row in rows]
+        if any(v is missing for v in column):
+            default = f.get_default()
+            column = [default if v is missing else v for v in column]
+        out[key] = column
+    return out
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
@@ -113,15 +114,19 @@ def counted_json(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, RawJS
     province has hundreds of thousands of flagged units and millions of merged outages."""
     c = result.counted
     c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
+    if c.num_rows == 0:
+        return {}
     c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])
-    as_text = pa.list_(pa.string())
     item = pc.binary_join_element_wise(
         '{"start": ', pc.cast(c["start_ts"], pa.string()), ', "end": ', pc.cast(c["end_ts"], pa.string()),
-        ', "outages": [', pc.binary_join(pc.cast(c["outage_pks"], as_text), ", "), "]}", "")
-    grouped = pa.table({"asset_pk": c["asset_pk"], "item": item}).group_by("asset_pk", use_threads=False).aggregate(
-        [("item", "list")])
-    text = pc.binary_join_element_wise("[", pc.binary_join(grouped["item_list"], ", "), "]", "")
-    return {pk: RawJSON(t) for pk, t in zip(grouped["asset_pk"].to_pylist(), text.to_pylist(), strict=True)}
+        ', "outages": [', pc.binary_join(pc.cast(c["outage_pks"], pa.list_(pa.string())), ", "), "]}", "")
+    # sorted by unit: each unit's items are one run, so a list array over the run boundaries groups them
+    units = c["asset_pk"].to_numpy()
+    starts = np.flatnonzero(np.diff(units)) + 1
+    offsets = pa.array(np.concatenate([[0], starts, [len(units)]]).astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, item.combine_chunks())
+    text = pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+    return dict(zip(units[np.concatenate([[0], starts])].tolist(), map(RawJSON, text.to_pylist()), strict=True))
 
 
 def last_counted_start(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, int]:
@@ -143,22 +148,20 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
         engine=evaluation.engine, actor=actor, summary=summary)
     flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
+    units = flagged["asset_pk"].to_pylist()
     behind = counted_json(evaluation.result, flagged["asset_pk"].combine_chunks())
-    columns = {name: flagged[name].to_pylist() for name in (
-        "asset_pk", "asset_type", "company", "county_code", "year_count", "max_60d_count", "last_long_count",
-        "last_short_count", "status", "first_breach_date")}
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     empty = RawJSON("[]")
-    fast_insert(Finding, [
-        {"run_id": run.pk, "asset_id": r["asset_pk"], "asset_type": r["asset_type"],
-         "company_id": company_ids[r["company"]], "county_id": r["county_code"], "year_count": r["year_count"],
-         "max_60d_count": r["max_60d_count"], "long_count": r["last_long_count"], "short_count": r["last_short_count"],
-         "status": r["status"], "first_breach_date": r["first_breach_date"], "counted": behind.get(r["asset_pk"], empty)}
-        for r in rows
-    ])
-    breaches = [r for r in rows if r["status"] == "breach"]
-    last_start = last_counted_start(evaluation.result, pa.array([r["asset_pk"] for r in breaches], pa.int64()))
-    open_governance(run, breaches, last_start, company_ids)
+    fast_insert(Finding, columns={
+        "run_id": run.pk, "asset_id": units, "asset_type": flagged["asset_type"].to_pylist(),
+        "company_id": [company_ids[c] for c in flagged["company"].to_pylist()],
+        "county_id": flagged["county_code"].to_pylist(), "year_count": flagged["year_count"].to_pylist(),
+        "max_60d_count": flagged["max_60d_count"].to_pylist(), "long_count": flagged["last_long_count"].to_pylist(),
+        "short_count": flagged["last_short_count"].to_pylist(), "status": flagged["status"].to_pylist(),
+        "first_breach_date": flagged["first_breach_date"].to_pylist(),
+        "counted": [behind.get(pk, empty) for pk in units]})
+    breaches = flagged.filter(pc.equal(flagged["status"], "breach"))
+    open_governance(run, breaches, last_counted_start(evaluation.result, breaches["asset_pk"].combine_chunks()),
+                    company_ids)
     store_claims(run, evaluation, company_ids)
     from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
@@ -249,52 +252,54 @@ def unit_report(asset, as_of: dt.date) -> dict:
             "counted": counted}
 
 
-def open_governance(run: EvaluationRun, breaches: list[dict], last_start: dict[int, int],
+def open_governance(run: EvaluationRun, breaches: pa.Table, last_start: dict[int, int],
                     company_ids: dict[str, int]) -> None:
     """A breach opens an item; a breach with a counted outage that started after a closed item's
-    close reopens it (a new cycle). An open item is left as it is. ``last_start``: each breached
-    unit's latest counted outage start (epoch seconds)."""
-    wanted = {r["asset_pk"] for r in breaches}
+    close reopens it (a new cycle). An open item is left as it is. ``breaches``: the run's breach
+    findings (``rules.FINDINGS_SCHEMA``); ``last_start``: each one's latest counted outage start."""
+    units = breaches["asset_pk"].to_pylist()
+    wanted = set(units)
     latest: dict[int, dict] = {}  # the unit's latest cycle (one row per unit and cycle: a small table)
     for item in GovernanceItem.objects.order_by("cycle").values("id", "asset_id", "status", "closed_at"):
         if item["asset_id"] in wanted:
             latest[item["asset_id"]] = item
     now = timezone.now()
-    new_items, events = [], []
-    for r in breaches:
-        item = latest.get(r["asset_pk"])
-        if item is not None and item["status"] != GovernanceItem.Status.CLOSED:
-            continue
-        if item is not None:
-            if item["closed_at"] is None or last_start.get(r["asset_pk"], 0) <= item["closed_at"].timestamp():
-                continue
-            reopened = GovernanceItem.objects.get(pk=item["id"])
-            reopened.status, reopened.cycle, reopened.opened_at = (
-                GovernanceItem.Status.IDENTIFIED, reopened.cycle + 1, now)
-            reopened.first_breach_date, reopened.year_count, reopened.max_60d_count = (
-                r["first_breach_date"], r["year_count"], r["max_60d_count"])
-            reopened.measures, reopened.planned_completion, reopened.completed_at, reopened.closed_at = (
-                "", None, None, None)
-            reopened.verification_method, reopened.verification_note = "", ""
-            reopened.save()
-            events.append({"item_id": reopened.pk, "at": now, "actor": "system", "transition": "reopen",
-                           "from_status": "closed", "to_status": "identified",
-                           "note": f"销号后再次达到频繁停电标准（评估批次 {run.pk}）"})
-            continue
-        new_items.append({
-            "asset_id": r["asset_pk"], "company_id": company_ids[r["company"]], "county_id": r["county_code"],
-            "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1, "opened_at": now, "updated_at": now,
-            "first_breach_date": r["first_breach_date"], "year_count": r["year_count"],
-            "max_60d_count": r["max_60d_count"]})
-    fast_insert(GovernanceItem, new_items)
-    if new_items:
-        note = f"评估批次 {run.pk} 发现频繁停电"
-        created = {r["asset_id"] for r in new_items}
-        for pk, asset_id in GovernanceItem.objects.filter(opened_at=now, cycle=1).values_list("id", "asset_id"):
-            if asset_id in created:
-                events.append({"item_id": pk, "at": now, "actor": "system", "transition": "identify",
-                               "from_status": "", "to_status": "identified", "note": note})
+    fresh, events = [], []
+    for index, unit in enumerate(units):
+        item = latest.get(unit)
+        if item is None:
+            fresh.append(index)
+        elif item["status"] == GovernanceItem.Status.CLOSED and item["closed_at"] is not None and (
+                last_start.get(unit, 0) > item["closed_at"].timestamp()):
+            events.append(reopen(GovernanceItem.objects.get(pk=item["id"]), breaches.slice(index, 1).to_pylist()[0],
+                                 now, run))
+    if fresh:
+        new = breaches.take(pa.array(fresh, pa.int64()))
+        fast_insert(GovernanceItem, columns={
+            "asset_id": new["asset_pk"].to_pylist(),
+            "company_id": [company_ids[c] for c in new["company"].to_pylist()],
+            "county_id": new["county_code"].to_pylist(), "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1,
+            "opened_at": now, "updated_at": now, "first_breach_date": new["first_breach_date"].to_pylist(),
+            "year_count": new["year_count"].to_pylist(), "max_60d_count": new["max_60d_count"].to_pylist()})
+        created = set(new["asset_pk"].to_pylist())
+        items = [pk for pk, unit in GovernanceItem.objects.filter(opened_at=now, cycle=1).values_list("id", "asset_id")
+                 if unit in created]
+        fast_insert(GovernanceEvent, columns={
+            "item_id": items, "at": now, "actor": "system", "transition": "identify", "from_status": "",
+            "to_status": "identified", "note": f"评估批次 {run.pk} 发现频繁停电"})
     fast_insert(GovernanceEvent, events)
+
+
+def reopen(item: GovernanceItem, finding: dict, now: dt.datetime, run: EvaluationRun) -> dict:
+    """A closed item whose unit breaches again with a newer outage starts a new cycle; returns the event."""
+    item.status, item.cycle, item.opened_at = GovernanceItem.Status.IDENTIFIED, item.cycle + 1, now
+    item.first_breach_date, item.year_count, item.max_60d_count = (
+        finding["first_breach_date"], finding["year_count"], finding["max_60d_count"])
+    item.measures, item.planned_completion, item.completed_at, item.closed_at = "", None, None, None
+    item.verification_method, item.verification_note = "", ""
+    item.save()
+    return {"item_id": item.pk, "at": now, "actor": "system", "transition": "reopen", "from_status": "closed",
+            "to_status": "identified", "note": f"销号后再次达到频繁停电标准（评估批次 {run.pk}）"}
 
 
 def latest_run(as_of: dt.date | None = None) -> EvaluationRun | None:
