@@ -68,7 +68,7 @@ def test_evaluate_stores_run_findings_and_opens_governance(outages):
     assert run.rule == "R3" and run.rulebook_version == 1
     finding = Finding.objects.get(run=run)
     assert (finding.asset.asset_id, finding.status, finding.year_count) == ("WH-T1", "breach", 4)
-    event_ids = set(Outage.objects.filter(pk__in=[p for o in finding.counted for p in o["outages"]])
+    event_ids = set(Outage.objects.filter(pk__in=[p for outage in finding.counted for p in outage])
                     .values_list("event_id", flat=True))
     assert event_ids == {"E1", "E3", "E5", "E6"}
     item = GovernanceItem.objects.get(asset=finding.asset)
@@ -78,8 +78,8 @@ def test_evaluate_stores_run_findings_and_opens_governance(outages):
 
 
 def test_stored_counted_json_is_what_counted_by_unit_says(outages):
-    """The JSON stored with each finding is built column-wise in Arrow; it must read back as the
-    plain per-unit lists."""
+    """The JSON stored with each finding (the record ids behind each counted outage) is built
+    column-wise in Arrow; it must read back as the plain per-unit lists."""
     import json
 
     evaluation = services.evaluate(dt.date(2026, 3, 1), store=False, detail=True)
@@ -88,8 +88,8 @@ def test_stored_counted_json_is_what_counted_by_unit_says(outages):
     encoded = services.counted_json(evaluation.result, units)
     assert plain and set(encoded) == set(plain)
     for pk, text in encoded.items():
-        assert json.loads(text) == plain[pk]
-        assert text == json.dumps(plain[pk])
+        assert json.loads(text) == [o["outages"] for o in plain[pk]]
+        assert text == json.dumps([o["outages"] for o in plain[pk]])
     assert services.last_counted_start(evaluation.result, units) == {
         pk: max(o["start"] for o in entries) for pk, entries in plain.items()}
 

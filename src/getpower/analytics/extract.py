@@ -8,6 +8,7 @@ per value."""
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Sequence
 
 import pyarrow as pa
@@ -22,6 +23,8 @@ def epoch(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
     if connection.vendor == "sqlite":
+        if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch() parses about twice as fast
+            return f"unixepoch({column})"
         # '%%' because the query always goes through the DB-API with parameters
         return f"CAST(strftime('%%s', {column}) AS INTEGER)"
     raise NotImplementedError(connection.vendor)

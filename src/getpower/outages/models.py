@@ -60,8 +60,10 @@ class Finding(models.Model):
         WARNING = "warning", "预警"
         BREACH = "breach", "频繁停电"
 
-    run = models.ForeignKey("core.EvaluationRun", on_delete=models.CASCADE, related_name="outage_findings")
-    asset = models.ForeignKey("grid.Asset", on_delete=models.CASCADE, related_name="findings")
+    # no single-column indexes on run and asset: the (run, status) and (asset, run) indexes serve them
+    run = models.ForeignKey("core.EvaluationRun", on_delete=models.CASCADE, related_name="outage_findings",
+                            db_index=False)
+    asset = models.ForeignKey("grid.Asset", on_delete=models.CASCADE, related_name="findings", db_index=False)
     asset_type = models.CharField("设备类型", max_length=8)
     company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
@@ -71,6 +73,7 @@ class Finding(models.Model):
     short_count = models.IntegerField("近30天停电次数", default=0)
     status = models.CharField("状态", max_length=8, choices=Status.choices)
     first_breach_date = models.DateField("首次达到频繁停电日期", null=True, blank=True)
+    # the outages behind the counts: per counted (merged) outage in the period, in order, its record ids
     counted = models.JSONField("计入的停电", default=list)
 
     class Meta:
@@ -90,7 +93,8 @@ class GovernanceItem(models.Model):
         VERIFIED = "verified", "监管已核验"
         CLOSED = "closed", "已销号"
 
-    asset = models.ForeignKey("grid.Asset", on_delete=models.PROTECT, related_name="governance_items")
+    asset = models.ForeignKey("grid.Asset", on_delete=models.PROTECT, related_name="governance_items",
+                              db_index=False)  # the (asset, status) index serves it
     company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.IDENTIFIED)

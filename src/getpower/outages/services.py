@@ -109,19 +109,22 @@ def counted_by_unit(result: rules.R3Result, asset_pks: set[int]) -> dict[int, li
 
 
 def counted_json(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, RawJSON]:
-    """What :func:`counted_by_unit` gives, already encoded as the JSON stored with each finding
-    (``[{"start": …, "end": …, "outages": […]}, …]``) — built column-wise in Arrow, because a
-    province has hundreds of thousands of flagged units and millions of merged outages."""
+    """The outages behind each unit's counts, as stored with its finding: one list of outage
+    record ids per counted (merged) outage in the period, in order — ``[[12, 13], [40]]`` (the
+    ids of :func:`counted_by_unit`'s ``outages``). Built column-wise in Arrow, because a province
+    has hundreds of thousands of flagged units and millions of merged outages."""
     c = result.counted
     c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
     if c.num_rows == 0:
         return {}
-    c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])
-    item = pc.binary_join_element_wise(
-        '{"start": ', pc.cast(c["start_ts"], pa.string()), ', "end": ', pc.cast(c["end_ts"], pa.string()),
-        ', "outages": [', pc.binary_join(pc.cast(c["outage_pks"], pa.list_(pa.string())), ", "), "]}", "")
-    # sorted by unit: each unit's items are one run, so a list array over the run boundaries groups them
     units = c["asset_pk"].to_numpy()
+    numbers = c["merged_no"].to_numpy()
+    if not np.all((np.diff(units) > 0) | ((np.diff(units) == 0) & (np.diff(numbers) > 0))):
+        c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])  # the engine's order, normally
+        units = c["asset_pk"].to_numpy()
+    item = pc.binary_join_element_wise("[", pc.binary_join(pc.cast(c["outage_pks"], pa.list_(pa.string())), ", "),
+                                       "]", "")
+    # sorted by unit: each unit's items are one run, so a list array over the run boundaries groups them
     starts = np.flatnonzero(np.diff(units)) + 1
     offsets = pa.array(np.concatenate([[0], starts, [len(units)]]).astype(np.int32))
     lists = pa.ListArray.from_arrays(offsets, item.combine_chunks())
