@@ -20,7 +20,15 @@ import time
 import urllib.error
 import urllib.request
 
-from ._util import PROJECT_DIR, VAR_BENCH, BenchError, fresh_sqlite, machine_info, machine_line, markdown_table
+from ._util import (
+    PROJECT_DIR,
+    VAR_BENCH,
+    BenchError,
+    fresh_sqlite,
+    machine_info,
+    machine_line,
+    markdown_table,
+)
 
 TITLE = "Demo start-up: getpower demo until the site answers"
 TARGET_SECONDS = 120.0

@@ -62,16 +62,17 @@ class Finding(models.Model):
 
     # Findings are derived rows, written in bulk by an evaluation from keys it has just read (a province
     # run stores ~170,000): no database-level foreign-key checks (a million trigger calls at commit);
-    # Django still cascades and protects on delete. No single-column indexes on run and asset: the
-    # (run, status) and (asset, run) indexes serve them.
+    # Django still cascades and protects on delete. Every read names its run, so two indexes serve
+    # them all: (run, status) and (asset, run); company and county are filtered within a run.
     run = models.ForeignKey("core.EvaluationRun", on_delete=models.CASCADE, related_name="outage_findings",
                             db_index=False, db_constraint=False)
     asset = models.ForeignKey("grid.Asset", on_delete=models.CASCADE, related_name="findings", db_index=False,
                               db_constraint=False)
     asset_type = models.CharField("设备类型", max_length=8)
     company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+",
-                                db_constraint=False)
-    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+                                db_constraint=False, db_index=False)
+    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                               db_index=False)
     year_count = models.IntegerField("年内停电次数")
     max_60d_count = models.IntegerField("60天内最多停电次数")
     long_count = models.IntegerField("近50天停电次数", default=0)
@@ -100,8 +101,9 @@ class GovernanceItem(models.Model):
 
     asset = models.ForeignKey("grid.Asset", on_delete=models.PROTECT, related_name="governance_items",
                               db_index=False)  # the (asset, status) index serves it
-    company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
-    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    # the asset's company and county, copied for scoping: kept by Django, not checked again by the database
+    company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_constraint=False)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.IDENTIFIED)
     cycle = models.PositiveIntegerField("轮次", default=1)
     opened_at = models.DateTimeField("识别时间")
