@@ -26,6 +26,9 @@ import time
 import numpy as np
 import pyarrow as pa
 
+# on-time working days of each stage and the extra days of a late one: the demo generator's own
+from getpower.synthetic.applications import LATE_EXTRA, ON_TIME
+
 SEED = 2026
 DAY = 86400
 CHINA = 8 * 3600
@@ -34,21 +37,6 @@ FIRST_DAY = dt.date(2025, 12, 1)
 CAL_LAST = dt.date(2027, 6, 30)
 CLASSES = ("lv_zero", "lv", "hv_single", "hv_dual")
 CLASS_SHARES = (0.75, 0.10, 0.12, 0.03)
-# on-time working days of each stage: (values, weights) — as getpower.synthetic.applications
-ON_TIME = {
-    "accept": ((0, 1), (7, 3)),
-    "scheme_lv": ((0, 1, 2, 3), (2, 4, 3, 2)),
-    "scheme_hv_single": (tuple(range(1, 11)), (1, 2, 3, 4, 5, 5, 4, 3, 2, 2)),
-    "scheme_hv_dual": (tuple(range(4, 21)), (1, 1, 2, 2, 3, 4, 5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1)),
-    "design": ((0, 1, 2, 3), (1, 3, 3, 2)),
-    "midcheck": ((0, 1, 2), (3, 4, 2)),
-    "completion": ((0, 1, 2, 3), (1, 3, 3, 2)),
-    "connect_lv": ((0, 1, 2), (2, 4, 3)),
-    "connect_hv": ((0, 1, 2, 3), (1, 3, 3, 2)),
-    "zero": ((0, 1, 2, 3, 4, 5), (1, 3, 4, 3, 2, 1)),
-    "zero_works": (tuple(range(3, 16)), (1, 1, 2, 3, 4, 4, 4, 4, 3, 3, 2, 2, 1)),
-}
-LATE_EXTRA = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 7, 10)
 
 
 def day_number(day: dt.date) -> int:

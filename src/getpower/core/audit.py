@@ -49,18 +49,10 @@ def record(
     organisation_id: int | None = None,
     job_id: int | None = None,
 ) -> AuditLog:
-    return AuditLog.objects.create(
-        user=user if getattr(user, "is_authenticated", False) else None,
-        actor=actor_name(user),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        organisation_id=organisation_id,
-        before=jsonable(before),
-        after=jsonable(after),
-        reason=reason,
-        job_id=job_id,
-    )
+    row = build(user=user, action=action, object_type=object_type, object_id=object_id, before=before, after=after,
+                reason=reason, organisation_id=organisation_id, job_id=job_id)
+    row.save()
+    return row
 
 
 def build(*, user, action, object_type, object_id, before=None, after=None, reason="", organisation_id=None,
