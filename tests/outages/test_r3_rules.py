@@ -767,6 +767,19 @@ def test_without_detail_gives_the_flagged_slice_and_the_claims(backend):
         assert sorted(tuple(c.values()) for c in result.claims.to_pylist()) == own
 
 
+@pytest.mark.spark
+def test_spark_takes_chunked_tables_with_null_keys():
+    """Tables read from the database arrive in several chunks, and lines have no line_pk (null):
+    Spark must get them as they are, and agree with DuckDB."""
+    data = tables(*random_province(20261127))
+    chunked = [pa.Table.from_batches(t.to_batches(max_chunksize=max(1, t.num_rows // 3))) for t in data]
+    assert all(t.column(0).num_chunks > 1 for t in chunked)
+    assert chunked[0].column("line_pk").null_count > 0
+    spark = evaluate_frequent_outages("spark", *chunked, R3Params(), D0, con=connection("spark"), detail=False)
+    duck = evaluate_frequent_outages("duckdb", *data, R3Params(), D0, con=connection("duckdb"), detail=False)
+    assert spark.findings.equals(duck.findings) and spark.counted.equals(duck.counted)
+
+
 # -- properties (DuckDB only, to stay fast) -------------------------------------------------------
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,

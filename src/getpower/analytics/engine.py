@@ -72,7 +72,9 @@ def register(con, name: str, table: pa.Table) -> ibis.Table:
         unique = f"{name}_{_counter}"
     if con.name == "pyspark":
         session = con._session
-        frame = session.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema))
+        # straight from Arrow (one chunk per column: the form Spark's Arrow path takes); through pandas,
+        # a null in an integer column would become NaN and be refused
+        frame = session.createDataFrame(table.combine_chunks(), schema=_spark_schema(table.schema))
         frame.createOrReplaceTempView(unique)
         return con.table(unique)
     return con.create_table(unique, table, temp=True)
