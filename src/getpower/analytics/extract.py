@@ -21,7 +21,8 @@ FETCH = 200_000
 def epoch(column: str) -> str:
     """SQL for a timestamp column as integer epoch seconds (NULL stays NULL)."""
     if connection.vendor == "postgresql":
-        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+        # date_part gives a double (EXTRACT a numeric, a quarter slower); whole seconds are exact in a double
+        return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
     if connection.vendor == "sqlite":
         if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch() parses about twice as fast
             return f"unixepoch({column})"
