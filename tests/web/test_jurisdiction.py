@@ -162,3 +162,29 @@ def test_anonymous_is_sent_to_login(client):
     response = client.get("/assets/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params,company,expected", [
+    ({"prefecture": "530100"}, "company", {"WH-L1", "WH-T1", "WH-T2", "PL-L1", "PL-T1"}),
+    ({"prefecture": "530100", "county": "530103"}, "company", {"PL-L1", "PL-T1"}),
+    ({"company": "BSDL"}, "company", {"BS-L1", "BS-T1"}),
+    ({"prefecture": "530100", "company": "BSDL"}, "company", set()),
+    ({"company": "BSDL"}, None, {"WH-L1", "WH-T1", "WH-T2", "PL-L1", "PL-T1", "BS-L1", "BS-T1"}),  # not asked for
+    ({"prefecture": "", "county": ""}, "company", {"WH-L1", "WH-T1", "WH-T2", "PL-L1", "PL-T1", "BS-L1", "BS-T1"}),
+])
+def test_area_filters_of_a_list(province, params, company, expected):
+    """The prefecture / county / company filters every list takes from the cockpit's links."""
+    from getpower.core.scope import filter_by_area
+
+    assert set(filter_by_area(Asset.objects.all(), params, company=company).values_list("asset_id", flat=True)) == (
+        expected)
+
+
+@pytest.mark.django_db
+def test_area_filters_narrow_the_scope_never_widen_it(province, client):
+    login(client, province, "whpg")
+    assert "WH-T1" in client.get("/assets/?prefecture=530100").content.decode()
+    response = client.get("/assets/?prefecture=530500")
+    assert response.status_code == 200
+    assert "BS-T1" not in response.content.decode() and "WH-T1" not in response.content.decode()

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from getpower.core.models import EvaluationRun, Region
-from getpower.core.scope import scope_for
+from getpower.core.scope import filter_by_area, scope_for
 
 from . import services
 from .models import ArrearsCase, ArrearsFinding
@@ -47,12 +47,7 @@ def case_list(request):
         run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
     if view == "violations" and run is not None:
         qs = qs.filter(pk__in=ArrearsFinding.objects.filter(run=run, status="violation").values("case_id"))
-    if request.GET.get("prefecture"):
-        qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
-    if request.GET.get("county"):
-        qs = qs.filter(county_id=request.GET["county"])
-    if request.GET.get("company"):
-        qs = qs.filter(company__org_code=request.GET["company"])
+    qs = filter_by_area(qs, request.GET)
     page = Paginator(qs.order_by("-planned_cut_at"), 50).get_page(request.GET.get("page"))
     checks = checks_by_case([c.pk for c in page], run)
     for c in page:

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from getpower.core.models import EvaluationRun, Organisation, Region
-from getpower.core.scope import scope_for
+from getpower.core.scope import filter_by_area, scope_for
 from getpower.workdays.calendar import load_calendar
 
 from . import services
@@ -94,13 +94,7 @@ def filter_late(request, qs):
     g = request.GET
     if g.get("status") in ("late", "overdue"):
         qs = qs.filter(status=g["status"])
-    if g.get("prefecture"):
-        qs = qs.filter(county__code__startswith=g["prefecture"][:4])
-    if g.get("county"):
-        qs = qs.filter(county_id=g["county"])
-    if g.get("company"):
-        qs = qs.filter(company__org_code=g["company"])
-    return qs
+    return filter_by_area(qs, g)
 
 
 @login_required

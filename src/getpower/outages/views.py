@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from getpower.core.models import EvaluationRun, Organisation, Region
-from getpower.core.scope import scope_for
+from getpower.core.scope import filter_by_area, scope_for
 from getpower.grid.models import Asset
 
 from . import governance, services
@@ -45,12 +45,7 @@ def filtered_findings(request, run):
         qs = qs.filter(status=g["status"])
     if g.get("asset_type") in ("line", "tq"):
         qs = qs.filter(asset_type=g["asset_type"])
-    if g.get("prefecture"):
-        qs = qs.filter(county__code__startswith=g["prefecture"][:4])
-    if g.get("county"):
-        qs = qs.filter(county_id=g["county"])
-    if g.get("company"):
-        qs = qs.filter(company__org_code=g["company"])
+    qs = filter_by_area(qs, g)
     if g.get("q"):
         qs = qs.filter(Q(asset__asset_id__icontains=g["q"]) | Q(asset__name__icontains=g["q"]))
     return qs
@@ -115,12 +110,7 @@ def governance_list(request):
         qs = qs.filter(status=status)
     elif status == "open":
         qs = qs.exclude(status=GovernanceItem.Status.CLOSED)
-    if request.GET.get("prefecture"):
-        qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
-    if request.GET.get("county"):
-        qs = qs.filter(county_id=request.GET["county"])
-    if request.GET.get("company"):
-        qs = qs.filter(company__org_code=request.GET["company"])
+    qs = filter_by_area(qs, request.GET)
     counts = dict(scoped_items(request).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     page = Paginator(qs.order_by("status", "-opened_at"), 50).get_page(request.GET.get("page"))
     params = request.GET.copy()

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from getpower.core.models import AuditLog, ImportJob, Region
-from getpower.core.scope import REGULATOR_ROLES, Role, scope_for
+from getpower.core.scope import REGULATOR_ROLES, Role, filter_by_area, scope_for
 from getpower.grid.models import Asset
 from getpower.ledgers.registry import all_ledgers, get_ledger
 from getpower.ledgers.templates import template_xlsx
@@ -98,10 +98,7 @@ def filter_assets(request, qs):
     asset_type = request.GET.get("type")
     if asset_type in ("line", "tq"):
         qs = qs.filter(asset_type=asset_type)
-    if request.GET.get("county"):
-        qs = qs.filter(county_id=request.GET["county"])
-    if request.GET.get("prefecture"):
-        qs = qs.filter(county__code__startswith=request.GET["prefecture"][:4])
+    qs = filter_by_area(qs, request.GET, company=None)
     if request.GET.get("q"):
         term = request.GET["q"].strip()
         qs = qs.filter(Q(asset_id__icontains=term) | Q(name__icontains=term))
