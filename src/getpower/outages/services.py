@@ -97,33 +97,37 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=CHINA)
 
 
+def period_counted(result: rules.R3Result, asset_pks) -> pa.Table:
+    """The merged counted outages in the period of the given units (a set of ids or an Arrow
+    array), ordered by unit and number — the engine's own order, so sorting is rarely needed."""
+    wanted = asset_pks if isinstance(asset_pks, pa.Array) else pa.array(list(asset_pks), pa.int64())
+    c = result.counted
+    c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], wanted)))
+    unit_step, number_step = np.diff(c["asset_pk"].to_numpy()), np.diff(c["merged_no"].to_numpy())
+    if not np.all((unit_step > 0) | ((unit_step == 0) & (number_step > 0))):
+        c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])
+    return c
+
+
 def counted_by_unit(result: rules.R3Result, asset_pks: set[int]) -> dict[int, list[dict]]:
-    counted = result.counted.filter(pc.and_(result.counted["in_period"],
-                                            pc.is_in(result.counted["asset_pk"], pa.array(list(asset_pks),
-                                                                                          pa.int64()))))
     out: dict[int, list[dict]] = {}
-    for row in counted.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")]).to_pylist():
+    for row in period_counted(result, asset_pks).to_pylist():
         out.setdefault(row["asset_pk"], []).append(
             {"start": row["start_ts"], "end": row["end_ts"], "outages": row["outage_pks"]})
     return out
 
 
-def counted_json(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, RawJSON]:
+def counted_json(counted: pa.Table) -> dict[int, RawJSON]:
     """The outages behind each unit's counts, as stored with its finding: one list of outage
     record ids per counted (merged) outage in the period, in order — ``[[12, 13], [40]]`` (the
-    ids of :func:`counted_by_unit`'s ``outages``). Built column-wise in Arrow, because a province
-    has hundreds of thousands of flagged units and millions of merged outages."""
-    c = result.counted
-    c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
-    if c.num_rows == 0:
+    ids of :func:`counted_by_unit`'s ``outages``). ``counted``: :func:`period_counted`. Built
+    column-wise in Arrow, because a province has hundreds of thousands of flagged units and
+    millions of merged outages."""
+    if counted.num_rows == 0:
         return {}
-    units = c["asset_pk"].to_numpy()
-    numbers = c["merged_no"].to_numpy()
-    if not np.all((np.diff(units) > 0) | ((np.diff(units) == 0) & (np.diff(numbers) > 0))):
-        c = c.sort_by([("asset_pk", "ascending"), ("merged_no", "ascending")])  # the engine's order, normally
-        units = c["asset_pk"].to_numpy()
-    item = pc.binary_join_element_wise("[", pc.binary_join(pc.cast(c["outage_pks"], pa.list_(pa.string())), ", "),
-                                       "]", "")
+    units = counted["asset_pk"].to_numpy()
+    item = pc.binary_join_element_wise(
+        "[", pc.binary_join(pc.cast(counted["outage_pks"], pa.list_(pa.string())), ", "), "]", "")
     # sorted by unit: each unit's items are one run, so a list array over the run boundaries groups them
     starts = np.flatnonzero(np.diff(units)) + 1
     offsets = pa.array(np.concatenate([[0], starts, [len(units)]]).astype(np.int32))
@@ -132,11 +136,9 @@ def counted_json(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, RawJS
     return dict(zip(units[np.concatenate([[0], starts])].tolist(), map(RawJSON, text.to_pylist()), strict=True))
 
 
-def last_counted_start(result: rules.R3Result, asset_pks: pa.Array) -> dict[int, int]:
-    """The start of each unit's latest counted outage in the period."""
-    c = result.counted
-    c = c.filter(pc.and_(c["in_period"], pc.is_in(c["asset_pk"], asset_pks)))
-    last = c.group_by("asset_pk").aggregate([("start_ts", "max")])
+def last_counted_start(counted: pa.Table) -> dict[int, int]:
+    """The start of each unit's latest counted outage in the period (``counted``: :func:`period_counted`)."""
+    last = counted.group_by("asset_pk").aggregate([("start_ts", "max")])
     return dict(zip(last["asset_pk"].to_pylist(), last["start_ts_max"].to_pylist(), strict=True))
 
 
@@ -152,7 +154,8 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     units = flagged["asset_pk"].to_pylist()
-    behind = counted_json(evaluation.result, flagged["asset_pk"].combine_chunks())
+    counted = period_counted(evaluation.result, flagged["asset_pk"].combine_chunks())
+    behind = counted_json(counted)
     empty = RawJSON("[]")
     fast_insert(Finding, columns={
         "run_id": run.pk, "asset_id": units, "asset_type": flagged["asset_type"].to_pylist(),
@@ -163,8 +166,7 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
         "first_breach_date": flagged["first_breach_date"].to_pylist(),
         "counted": [behind.get(pk, empty) for pk in units]})
     breaches = flagged.filter(pc.equal(flagged["status"], "breach"))
-    open_governance(run, breaches, last_counted_start(evaluation.result, breaches["asset_pk"].combine_chunks()),
-                    company_ids)
+    open_governance(run, breaches, last_counted_start(counted), company_ids)
     store_claims(run, evaluation, company_ids)
     from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
