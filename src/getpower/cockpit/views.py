@@ -126,7 +126,9 @@ def render_board(month: str, area: Area, kpi: str, scope: Scope, geo: Geography,
     return render_to_string("cockpit/_board.html", context)
 
 
-def report_request(request) -> tuple[str, Area, Scope] | HttpResponse:
+def report_request(request) -> tuple[str, Area, report.ReportData] | HttpResponse:
+    """The month and area a report asks for (inside the user's jurisdiction) and the report's data,
+    or the 400 answer to a malformed month."""
     scope = regulator_scope(request)
     geo = Geography.load()
     root = root_area(request, scope, geo)
@@ -134,7 +136,8 @@ def report_request(request) -> tuple[str, Area, Scope] | HttpResponse:
         month = services.parse_month(request.GET.get("month", ""))
     except services.MonthError as exc:
         return HttpResponseBadRequest(str(exc))
-    return month, chosen_area(request.GET.get("region"), scope, geo, root), scope
+    area = chosen_area(request.GET.get("region"), scope, geo, root)
+    return month, area, report.build(month, area.code, covers=scope.covers_region)
 
 
 @login_required
@@ -142,8 +145,7 @@ def report_page(request):
     chosen = report_request(request)
     if isinstance(chosen, HttpResponse):
         return chosen
-    month, area, scope = chosen
-    data = report.build(month, area.code, covers=scope.covers_region)
+    month, area, data = chosen
     html = report.render_html(data, standalone=False, links={
         "xlsx": "/cockpit/report.xlsx?" + urlencode({"month": month, "region": area.code}),
         "cockpit": "/cockpit/?" + urlencode({"month": month, "area": area.code})})
@@ -155,8 +157,7 @@ def report_xlsx(request):
     chosen = report_request(request)
     if isinstance(chosen, HttpResponse):
         return chosen
-    month, area, scope = chosen
-    data = report.build(month, area.code, covers=scope.covers_region)
+    month, area, data = chosen
     response = HttpResponse(report.to_xlsx(data),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="supervision_{area.code}_{month}.xlsx"'
