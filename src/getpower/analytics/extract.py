@@ -1,15 +1,23 @@
 """Moving data from the operational database into the engine as Arrow.
 
-One query per table through Django's own connection (so it sees the same transaction and works on
-SQLite and PostgreSQL alike); timestamps leave the database as integer epoch seconds, computed by
-the database itself, and the rows travel as CSV text read by Arrow, so no Python object is built
-per value."""
+Timestamps leave the database as integer epoch seconds, computed by the database itself, and no
+Python object is built per value:
+
+- on PostgreSQL, outside a transaction: the ADBC PostgreSQL driver, on a connection of its own
+  with the same parameters as Django's, fetches the rows straight into Arrow (binary COPY, decoded
+  in C); several queries inside :func:`snapshot` see one consistent snapshot;
+- inside a transaction (``atomic``), which only Django's own connection sees: ``COPY (query) TO
+  STDOUT`` as CSV, read by Arrow;
+- on SQLite: one CSV text line per row, built by SQLite itself, read by Arrow.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 from django.db import connection
@@ -38,12 +46,60 @@ def day_number(column: str) -> str:
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
-def query_arrow(sql: str, params: Sequence, schema: pa.Schema) -> pa.Table:
+_local = threading.local()
+
+
+def _adbc_connect():
+    """An ADBC connection to the PostgreSQL database Django's connection is on (its parameters and password)."""
+    import adbc_driver_postgresql.dbapi
+    from psycopg.conninfo import make_conninfo
+
+    connection.ensure_connection()
+    info = connection.connection.info
+    conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
+    return adbc_driver_postgresql.dbapi.connect(conninfo, autocommit=True)
+
+
+def _adbc_usable() -> bool:
+    # inside a transaction only Django's own connection sees what it has written
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """The :func:`query_arrow` calls inside see one snapshot of the database (a read-only
+    REPEATABLE READ transaction on the ADBC connection; inside an ``atomic`` block the
+    transaction Django's connection is in)."""
+    if getattr(_local, "cursor", None) is not None or not _adbc_usable():
+        yield
+        return
+    with contextlib.closing(_adbc_connect()) as adbc, contextlib.closing(adbc.cursor()) as cursor:
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        _local.cursor = cursor
+        try:
+            yield
+        finally:
+            _local.cursor = None
+            cursor.execute("COMMIT")
+
+
+def query_arrow(sql: str, params: Sequence, schema: pa.Schema, *, via: str = "auto") -> pa.Table:
     """Run ``sql`` and return its rows as an Arrow table with ``schema`` (columns in select order).
 
-    The rows travel as CSV text parsed by Arrow's C++ reader, so no Python object is made per
-    value: on PostgreSQL one ``COPY (query) TO STDOUT`` stream; on SQLite one text line per row,
-    built by SQLite itself. Both run on Django's own connection, inside the current transaction."""
+    ``via``: "auto" (see the module's description), "adbc" or "django" (Django's connection:
+    COPY on PostgreSQL, CSV lines on SQLite)."""
+    if via == "adbc" or (via == "auto" and _adbc_usable()):
+        with connection.cursor() as cursor:  # parameters are bound client-side, as psycopg does for COPY
+            query = cursor.cursor.mogrify(sql, list(params))
+        with contextlib.ExitStack() as stack:
+            cursor = getattr(_local, "cursor", None)
+            if cursor is None:
+                adbc = stack.enter_context(contextlib.closing(_adbc_connect()))
+                cursor = stack.enter_context(contextlib.closing(adbc.cursor()))
+            cursor.execute(query)
+            table = cursor.fetch_arrow_table()
+        return pa.Table.from_arrays([column.cast(f.type) for column, f in zip(table.columns, schema, strict=True)],
+                                    schema=schema)
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -99,11 +99,16 @@ class GovernanceItem(models.Model):
         VERIFIED = "verified", "监管已核验"
         CLOSED = "closed", "已销号"
 
+    # An evaluation opens a province's items in bulk (~115,000) from the asset keys it has just read:
+    # no database-level foreign-key checks (each locks the asset row and costs a trigger call at
+    # commit, seconds per run; see docs/decisions.md). Django still protects on delete, and
+    # nothing deletes assets. The (asset, status) index serves the asset.
     asset = models.ForeignKey("grid.Asset", on_delete=models.PROTECT, related_name="governance_items",
-                              db_index=False)  # the (asset, status) index serves it
+                              db_index=False, db_constraint=False)
     # the asset's company and county, copied for scoping: kept by Django, not checked again by the database
     company = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False)
-    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    county = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                               db_index=False)  # a plain index in Meta: never searched with LIKE
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.IDENTIFIED)
     cycle = models.PositiveIntegerField("轮次", default=1)
     opened_at = models.DateTimeField("识别时间")
@@ -120,7 +125,9 @@ class GovernanceItem(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["asset", "status"])]
+        # no index on status alone: few distinct values (a province run inserts 115,000 equal keys),
+        # and the lists read "not closed", which no index serves
+        indexes = [models.Index(fields=["asset", "status"]), models.Index(fields=["county"])]
         verbose_name = "频繁停电治理"
         verbose_name_plural = "频繁停电治理"
 
@@ -132,7 +139,9 @@ class GovernanceItem(models.Model):
 class GovernanceEvent(models.Model):
     """Every transition of a governance item, with who, when, the note and any evidence file."""
 
-    item = models.ForeignKey(GovernanceItem, on_delete=models.CASCADE, related_name="events")
+    # written with its item (in bulk by an evaluation, from the item rows just inserted): Django
+    # cascades on delete; no database-level check (see GovernanceItem.asset)
+    item = models.ForeignKey(GovernanceItem, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     at = models.DateTimeField("时间")
     actor = models.CharField("操作人", max_length=150)
     transition = models.CharField("操作", max_length=32)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from getpower.analytics.extract import epoch, query_arrow
+from getpower.analytics.extract import epoch, query_arrow, snapshot
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.ledgers.registry import RawJSON, fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
@@ -58,16 +58,18 @@ def extract_tables(asset_pks: list[int] | None = None) -> tuple[pa.Table, pa.Tab
         # every listed 台区 of the feeding lines' outages: an outage that lists other 台区 must not
         # look like one that lists none (which would cut them all)
         where_affected = f" WHERE f.outage_id IN (SELECT id FROM outages_outage WHERE asset_id IN {feeding})"
-    assets = query_arrow(
-        "SELECT a.id, a.asset_type, a.asset_id, c.org_code, a.county_id, a.line_id, a.users "
-        "FROM grid_asset a JOIN core_organisation c ON c.id = a.company_id" + where_assets,
-        list(asset_pks or []) * (2 if asset_pks else 0), rules.ASSETS_SCHEMA)
-    outages = query_arrow(
-        f"SELECT o.id, o.event_id, o.asset_id, o.asset_type, {epoch('o.start_time')}, {epoch('o.end_time')}, "
-        "o.kind, o.exclusion, CASE WHEN o.evidence_problem = '' THEN 1 ELSE 0 END FROM outages_outage o"
-        + where_outages, list(asset_pks or []) * (2 if asset_pks else 0), rules.OUTAGES_SCHEMA)
-    affected = query_arrow("SELECT f.outage_id, f.tq_id FROM outages_outageaffected f" + where_affected,
-                           list(asset_pks or []), rules.AFFECTED_SCHEMA)
+    pks = list(asset_pks or [])
+    with snapshot():  # the three tables as of one moment
+        assets = query_arrow(
+            "SELECT a.id, a.asset_type, a.asset_id, c.org_code, a.county_id, a.line_id, a.users "
+            "FROM grid_asset a JOIN core_organisation c ON c.id = a.company_id" + where_assets,
+            pks * 2, rules.ASSETS_SCHEMA)
+        outages = query_arrow(
+            f"SELECT o.id, o.event_id, o.asset_id, o.asset_type, {epoch('o.start_time')}, {epoch('o.end_time')}, "
+            "o.kind, o.exclusion, CASE WHEN o.evidence_problem = '' THEN 1 ELSE 0 END FROM outages_outage o"
+            + where_outages, pks * 2, rules.OUTAGES_SCHEMA)
+        affected = query_arrow("SELECT f.outage_id, f.tq_id FROM outages_outageaffected f" + where_affected,
+                               pks, rules.AFFECTED_SCHEMA)
     return assets, outages, affected
 
 
@@ -153,23 +155,31 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
         engine=evaluation.engine, actor=actor, summary=summary)
     flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
-    units = flagged["asset_pk"].to_pylist()
     counted = period_counted(evaluation.result, flagged["asset_pk"].combine_chunks())
     behind = counted_json(counted)
     empty = RawJSON("[]")
     fast_insert(Finding, columns={
-        "run_id": run.pk, "asset_id": units, "asset_type": flagged["asset_type"].to_pylist(),
-        "company_id": [company_ids[c] for c in flagged["company"].to_pylist()],
-        "county_id": flagged["county_code"].to_pylist(), "year_count": flagged["year_count"].to_pylist(),
-        "max_60d_count": flagged["max_60d_count"].to_pylist(), "long_count": flagged["last_long_count"].to_pylist(),
-        "short_count": flagged["last_short_count"].to_pylist(), "status": flagged["status"].to_pylist(),
-        "first_breach_date": flagged["first_breach_date"].to_pylist(),
-        "counted": [behind.get(pk, empty) for pk in units]})
+        "run_id": run.pk, "asset_id": flagged["asset_pk"], "asset_type": flagged["asset_type"],
+        "company_id": company_pks(flagged["company"], company_ids), "county_id": flagged["county_code"],
+        "year_count": flagged["year_count"], "max_60d_count": flagged["max_60d_count"],
+        "long_count": flagged["last_long_count"], "short_count": flagged["last_short_count"],
+        "status": flagged["status"], "first_breach_date": flagged["first_breach_date"],
+        "counted": [behind.get(pk, empty) for pk in flagged["asset_pk"].to_pylist()]})
     breaches = flagged.filter(pc.equal(flagged["status"], "breach"))
     open_governance(run, breaches, last_counted_start(counted), company_ids)
     store_claims(run, evaluation, company_ids)
     from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
     return run
+
+
+def company_pks(codes: pa.ChunkedArray, company_ids: dict[str, int]) -> pa.Array:
+    """The organisations' primary keys for a column of their codes (an unknown code is an error)."""
+    known = pa.array(list(company_ids), pa.string())
+    positions = pc.index_in(codes, value_set=known)
+    if positions.null_count:
+        missing = sorted(set(pc.filter(codes, pc.is_null(positions)).to_pylist()))
+        raise ValueError(f"unknown organisation codes: {missing[:10]}")
+    return pc.take(pa.array(list(company_ids.values()), pa.int64()), positions)
 
 
 def own_decisions(evaluation: R3Evaluation) -> pa.Table:
@@ -281,17 +291,21 @@ def open_governance(run: EvaluationRun, breaches: pa.Table, last_start: dict[int
     if fresh:
         new = breaches.take(pa.array(fresh, pa.int64()))
         fast_insert(GovernanceItem, columns={
-            "asset_id": new["asset_pk"].to_pylist(),
-            "company_id": [company_ids[c] for c in new["company"].to_pylist()],
-            "county_id": new["county_code"].to_pylist(), "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1,
-            "opened_at": now, "updated_at": now, "first_breach_date": new["first_breach_date"].to_pylist(),
-            "year_count": new["year_count"].to_pylist(), "max_60d_count": new["max_60d_count"].to_pylist()})
-        created = set(new["asset_pk"].to_pylist())
-        items = [pk for pk, unit in GovernanceItem.objects.filter(opened_at=now, cycle=1).values_list("id", "asset_id")
-                 if unit in created]
-        fast_insert(GovernanceEvent, columns={
-            "item_id": items, "at": now, "actor": "system", "transition": "identify", "from_status": "",
-            "to_status": "identified", "note": f"评估批次 {run.pk} 发现频繁停电"})
+            "asset_id": new["asset_pk"], "company_id": company_pks(new["company"], company_ids),
+            "county_id": new["county_code"], "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1,
+            "opened_at": now, "updated_at": now, "first_breach_date": new["first_breach_date"],
+            "year_count": new["year_count"], "max_60d_count": new["max_60d_count"]})
+        # each new item's "identify" event, made by the database from the rows just inserted
+        # (``now`` is this call's own: no other item was opened at that instant)
+        quote, stamp = connection.ops.quote_name, connection.ops.adapt_datetimefield_value(now)
+        event, item = GovernanceEvent._meta, GovernanceItem._meta
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(event.db_table)} ({quote('item_id')}, {quote('at')}, {quote('actor')}, "
+                f"{quote('transition')}, {quote('from_status')}, {quote('to_status')}, {quote('note')}) "
+                f"SELECT {quote('id')}, %s, 'system', 'identify', '', %s, %s FROM {quote(item.db_table)} "
+                f"WHERE {quote('opened_at')} = %s AND {quote('cycle')} = 1",
+                [stamp, GovernanceItem.Status.IDENTIFIED.value, f"评估批次 {run.pk} 发现频繁停电", stamp])
     fast_insert(GovernanceEvent, events)
 
 
