@@ -110,18 +110,20 @@ def test_a_later_run_in_the_month_wins_and_an_earlier_one_changes_nothing(evalua
 def test_filings_kpi_when_the_filings_app_provides_it(evaluated, monkeypatch):
     calls = []
 
-    def on_time_rate(*, region_prefix, month):
-        calls.append((region_prefix, month))
-        return 80.0 if region_prefix.startswith("5301") else None
+    def on_time_counts(*, month):
+        calls.append(month)
+        # 昆明: 530102 4 of 5 on time, 530103 4 of 5; 530502 (保山) nothing due
+        return [{"county_id": "530102", "due": 5, "on_time": 4}, {"county_id": "530103", "due": 5, "on_time": 4}]
 
     fake = types.ModuleType("getpower.filings.kpis")
-    fake.on_time_rate = on_time_rate
+    fake.on_time_counts = on_time_counts
     monkeypatch.setitem(sys.modules, "getpower.filings.kpis", fake)
     import getpower.filings
 
     monkeypatch.setattr(getpower.filings, "kpis", fake, raising=False)
     services.recompute("2026-11")
-    assert ("5301", "2026-11") in calls and ("530102", "2026-11") in calls and ("53", "2026-11") in calls
+    assert calls == ["2026-11"]  # one call for every area
+    assert value("2026-11", "province", "530000", "filings_on_time") == 80.0
     assert value("2026-11", "prefecture", "530100", "filings_on_time") == 80.0
     assert value("2026-11", "county", "530502", "filings_on_time") is None
     # the filings score now counts in 昆明's composite (weight 10)

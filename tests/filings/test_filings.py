@@ -208,3 +208,31 @@ def test_filing_page_renders_and_submits_what_was_typed(opened, client):
     client.logout()
     client.login(username="wh_authority", password=opened.password)
     assert client.get(f"/filings/{filing.pk}/").status_code == 200
+
+
+def test_on_time_counts_feed_the_cockpit_rate_of_every_region(opened):
+    from getpower.cockpit import kpis
+
+    on_time = f3_of("WHPG", "2026-02")  # due at the end of February
+    services.submit(on_time, opened.users["whpg"], now=at(2026, 2, 20))
+    late = f3_of("KMPG", "2026-02")
+    services.submit(late, opened.users["kmpg"], now=at(2026, 3, 2))
+    due = [f for f in Filing.objects.select_related("county") if at(2026, 2, 1, 0) <= f.due_at < at(2026, 3, 1, 0)]
+    assert on_time.pk in {f.pk for f in due} and late.pk in {f.pk for f in due}
+
+    def expected(prefix):
+        inside = [f for f in due if f.county_id.startswith(prefix)]
+        good = [f for f in inside if f.submitted_at is not None and not f.is_late]
+        return round(100 * len(good) / len(inside), 1) if inside else None
+
+    counts = {r["county_id"]: (r["due"], r["on_time"]) for r in services.on_time_counts("2026-02")}
+    assert sum(d for d, _ in counts.values()) == len(due)
+    assert sum(o for _, o in counts.values()) == 1
+    geo = kpis.Geography.read()
+    ctx = kpis.Context(month="2026-02", runs={}, geo=geo, now=at(2026, 11, 1), month_stop=at(2026, 3, 1, 0))
+    rates = kpis.filings_rate(ctx)
+    assert rates[("province", geo.province.code)].value == expected("53")
+    for code, area in [*geo.prefectures.items(), *geo.counties.items()]:
+        want = expected(area.prefix)
+        assert (rates[(area.level, code)].value if (area.level, code) in rates else None) == want, code
+    assert not any(level == "company" for level, _ in rates)

@@ -172,3 +172,25 @@ def test_exclusion_audit_numbers_agree_with_their_lists(outages, client, provinc
     assert ">E7<" in accepted and ">E5<" not in accepted
     pl_rejected = client.get("/outages/records/?company=PLPG&exclusion=mode_adjustment&claim=rejected").content.decode()
     assert ">E9<" in pl_rejected and ">E8<" not in pl_rejected
+
+
+def test_stored_claims_are_the_records_claims_company_by_company(outages):
+    from getpower.outages.models import ExclusionClaims, Outage
+
+    evaluation = services.evaluate(dt.date(2026, 3, 1))
+    # the oracle: the stored records themselves, one by one, with the rule's verdict on each claim
+    verdict = {row["outage_pk"]: row["claim_status"] for row in evaluation.result.claims.to_pylist()}
+    expected: dict[str, dict] = {}
+    for record in Outage.objects.select_related("asset__company").order_by("id"):
+        entry = expected.setdefault(record.asset.company.org_code,
+                                    {"total": 0, "counts": {}, "accepted": [], "rejected": []})
+        entry["total"] += 1
+        if record.exclusion and record.exclusion != "none":
+            status = "accepted" if verdict[record.pk] == "accepted" else "rejected"
+            entry["counts"].setdefault(record.exclusion, {"accepted": 0, "rejected": 0})[status] += 1
+            entry[status].append(record.pk)
+    stored = {c.company.org_code: {"total": c.total_records, "counts": c.counts, "accepted": c.accepted_ids,
+                                   "rejected": c.rejected_ids}
+              for c in ExclusionClaims.objects.filter(run=evaluation.run).select_related("company")}
+    assert stored == expected
+    assert any(e["accepted"] for e in expected.values()) and any(e["rejected"] for e in expected.values())

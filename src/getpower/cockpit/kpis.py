@@ -240,30 +240,31 @@ def arrears_violations(ctx: Context) -> dict[AreaKey, Measure]:
             for key in {(a.level, a.code) for a in ctx.geo.areas()}}
 
 
-def filings_on_time(area: Area, month: str | None = None) -> float | None:
-    """Filings (报备, R5) handed in on time, in %, from the filings app when it is installed.
+def filings_rate(ctx: Context) -> dict[AreaKey, Measure]:
+    """Filings (报备, R5) handed in on time, in %, per region area, from the filings app when it is installed.
 
-    The contract with ``getpower.filings``: ``getpower.filings.kpis.on_time_rate(region_prefix=…,
-    month="YYYY-MM") -> float | None`` gives the percentage (0–100) of the filings due in the
-    month inside the region that were handed in on time, None when none were due. Until that
-    module exists the KPI is registered with no value. Companies have no value yet."""
+    The contract with ``getpower.filings``: ``getpower.filings.kpis.on_time_counts(month="YYYY-MM")``
+    gives, per county, the filings due in the month (``due``) and those handed in on time
+    (``on_time``): ``[{"county_id", "due", "on_time"}]``; summed here into every region whose code
+    prefix the county (or the filer's prefecture or province) has. An area
+    where nothing was due has no value; companies have none yet."""
     try:
         from getpower.filings import kpis as filings_kpis  # type: ignore[attr-defined]
     except ImportError:
-        return None
-    rate = getattr(filings_kpis, "on_time_rate", None)
-    if rate is None or area.level not in REGION_LEVELS:
-        return None
-    value = rate(region_prefix=area.prefix, month=month)
-    return None if value is None else float(value)
-
-
-def filings_rate(ctx: Context) -> dict[AreaKey, Measure]:
+        return {}
+    counts = getattr(filings_kpis, "on_time_counts", None)
+    if counts is None:
+        return {}
+    rows = counts(month=ctx.month)
     out = {}
     for area in ctx.geo.areas():
-        value = filings_on_time(area, ctx.month)
-        if value is not None:
-            out[(area.level, area.code)] = Measure(value)
+        if area.level not in REGION_LEVELS:
+            continue
+        # by GB/T 2260 prefix: a filer's region may be a prefecture or the province itself
+        inside = [r for r in rows if r["county_id"].startswith(area.prefix)]
+        due = sum(r["due"] for r in inside)
+        if due:
+            out[(area.level, area.code)] = Measure(round(100 * sum(r["on_time"] for r in inside) / due, 1))
     return out
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from getpower.core import audit
@@ -378,16 +379,14 @@ def tick(now: dt.datetime | None = None) -> dict:
     return summary
 
 
-def on_time_rate(*, region_prefix: str = "53", month: str | None = None) -> float | None:
-    """Share of due filings (due in ``month``, or up to now) submitted by their due time, in a region."""
-    qs = Filing.objects.filter(county__code__startswith=region_prefix, due_at__lte=timezone.now())
+def on_time_counts(month: str | None = None) -> list[dict]:
+    """Per county: the filings due (in ``month``, or up to now) and how many of them were submitted
+    by their due time — ``{"county_id", "due", "on_time"}``."""
+    qs = Filing.objects.filter(due_at__lte=timezone.now())
     if month:
         p = Period.parse(month)
         qs = qs.filter(due_at__gte=p.start, due_at__lte=p.end)
-    total = qs.count()
-    if not total:
-        return None
-    on_time = qs.filter(submitted_at__isnull=False, is_late=False).count()
-    return round(100 * on_time / total, 1)
+    return list(qs.values("county_id").annotate(
+        due=Count("id"), on_time=Count("id", filter=Q(submitted_at__isnull=False, is_late=False))).order_by())
 
 

@@ -190,17 +190,26 @@ def own_decisions(evaluation: R3Evaluation) -> pa.Table:
 
 
 def store_claims(run: EvaluationRun, evaluation: R3Evaluation, company_ids: dict[str, int]) -> None:
+    """Per company: its records, and per category the claims accepted and rejected, with the ids
+    behind each count (ascending)."""
     own = own_decisions(evaluation)
-    totals = own.group_by("company").aggregate([("outage_pk", "count")]).to_pylist()
+    totals = own.group_by("company").aggregate([("outage_pk", "count")])
     claimed = own.filter(pc.not_equal(own["exclusion"], "none"))
-    per: dict[str, dict] = {t["company"]: {"total": t["outage_pk_count"], "counts": {}, "accepted": [],
-                                            "rejected": []} for t in totals}
-    claimed = claimed.sort_by([("outage_pk", "ascending")])
-    for row in claimed.select(["company", "exclusion", "claim_status", "outage_pk"]).to_pylist():
-        entry = per[row["company"]]
-        status = "accepted" if row["claim_status"] == "accepted" else "rejected"
-        entry["counts"].setdefault(row["exclusion"], {"accepted": 0, "rejected": 0})[status] += 1
-        entry[status].append(row["outage_pk"])
+    accepted = pc.equal(claimed["claim_status"], "accepted")
+    claimed = claimed.append_column("verdict", pc.if_else(accepted, "accepted", "rejected")).sort_by(
+        [("outage_pk", "ascending")])
+    per: dict[str, dict] = {code: {"total": total, "counts": {}, "accepted": [], "rejected": []}
+                            for code, total in zip(totals["company"].to_pylist(),
+                                                   totals["outage_pk_count"].to_pylist(), strict=True)}
+    counts = claimed.group_by(["company", "exclusion", "verdict"]).aggregate([("outage_pk", "count")])
+    for code, exclusion, verdict, n in zip(*(counts[c].to_pylist() for c in (
+            "company", "exclusion", "verdict", "outage_pk_count")), strict=True):
+        per[code]["counts"].setdefault(exclusion, {"accepted": 0, "rejected": 0})[verdict] = n
+    # in one thread Arrow keeps the (sorted) order inside each group
+    ids = claimed.group_by(["company", "verdict"], use_threads=False).aggregate([("outage_pk", "list")])
+    for code, verdict, pks in zip(*(ids[c].to_pylist() for c in ("company", "verdict", "outage_pk_list")),
+                                  strict=True):
+        per[code][verdict] = pks
     ExclusionClaims.objects.bulk_create([
         ExclusionClaims(run=run, company_id=company_ids[code], total_records=v["total"], counts=v["counts"],
                         accepted_ids=v["accepted"], rejected_ids=v["rejected"])
