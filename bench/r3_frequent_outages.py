@@ -134,16 +134,23 @@ def setup_database(organisations_csv: str, paths: dict) -> dict:
 
 def _reset_runs() -> None:
     """Forget earlier R3 runs (untimed): each evaluation then stores the same findings and opens the
-    same governance items."""
+    same governance items, into tables as the first run found them."""
     from django.db import connection, transaction
 
     from getpower.cockpit.models import KpiSnapshot, MonthState
     from getpower.core.models import EvaluationRun
     from getpower.outages.models import ExclusionClaims, Finding, GovernanceEvent, GovernanceItem
 
+    tables = [m._meta.db_table for m in (GovernanceEvent, GovernanceItem, Finding, ExclusionClaims, KpiSnapshot,
+                                          MonthState)]
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in (GovernanceEvent, GovernanceItem, Finding, ExclusionClaims, KpiSnapshot, MonthState):
-            cursor.execute(f'DELETE FROM "{model._meta.db_table}"')
+        if connection.vendor == "postgresql":
+            # not DELETE: repeated runs would leave millions of dead rows (autovacuum lags), and each
+            # run would insert into ever larger tables and indexes
+            cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f'DELETE FROM "{table}"')
         cursor.execute(f'DELETE FROM "{EvaluationRun._meta.db_table}" WHERE rule = %s', ["R3"])
 
 

@@ -56,17 +56,20 @@ def test_fast_insert_takes_arrow_arrays_constants_and_raw_json():
         "ledger": pa.chunked_array([pa.array(["a", ""]), pa.array(["c,d", None])]).fill_null("n"),
         "file_name": pa.array(["1", "2", "3", "4"]), "file_sha256": "same", "rows_total": pa.array([1, 2, 3, 4]),
         "file_bytes": [decimal.Decimal(5)] * n, "errors": [RawJSON('[{"a": "逗号,引号\\""}]'), [], RawJSON("[]"), [1]],
+        "warnings": pa.array(['{"k": 1}', "[]", "null", '"text"']),
         "finished_at": pa.array([dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC)] * 3 + [None],
                                 pa.timestamp("us", tz="UTC")),
     })
     got = list(ImportJob.objects.order_by("id").values("ledger", "file_name", "file_sha256", "rows_total",
-                                                       "file_bytes", "errors", "finished_at", "status", "dry_run"))
+                                                       "file_bytes", "errors", "warnings", "finished_at", "status",
+                                                       "dry_run"))
     assert [g["ledger"] for g in got] == ["a", "", "c,d", "n"]
     assert [g["file_name"] for g in got] == ["1", "2", "3", "4"]
     assert {g["file_sha256"] for g in got} == {"same"}
     assert [g["rows_total"] for g in got] == [1, 2, 3, 4]
     assert {g["file_bytes"] for g in got} == {5}
     assert [g["errors"] for g in got] == [[{"a": '逗号,引号"'}], [], [], [1]]
+    assert [g["warnings"] for g in got] == [{"k": 1}, [], None, "text"]  # an Arrow column holds JSON text
     assert [g["finished_at"] for g in got] == [dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC)] * 3 + [None]
     assert {g["status"] for g in got} == {ImportJob.Status.RUNNING}  # the field's default
     assert {g["dry_run"] for g in got} == {False}

@@ -87,11 +87,12 @@ def test_stored_counted_json_is_what_counted_by_unit_says(outages):
     units = pa.array(evaluation.result.findings["asset_pk"].to_pylist(), pa.int64())
     plain = services.counted_by_unit(evaluation.result, set(units.to_pylist()))
     counted = services.period_counted(evaluation.result, units)
-    encoded = services.counted_json(counted)
-    assert plain and set(encoded) == set(plain)
-    for pk, text in encoded.items():
-        assert json.loads(text) == [o["outages"] for o in plain[pk]]
-        assert text == json.dumps([o["outages"] for o in plain[pk]])
+    without = pa.array([max(units.to_pylist()) + 1], pa.int64())  # a unit with no counted outage
+    encoded = services.counted_json(counted, pa.concat_arrays([units, without])).to_pylist()
+    assert plain and len(encoded) == len(units) + 1 and encoded[-1] == "[]"
+    for pk, text in zip(units.to_pylist(), encoded, strict=False):
+        assert json.loads(text) == [o["outages"] for o in plain.get(pk, [])]
+        assert text == json.dumps([o["outages"] for o in plain.get(pk, [])])
     assert services.last_counted_start(counted) == {
         pk: max(o["start"] for o in entries) for pk, entries in plain.items()}
     # the engine's order is relied on only after checking it: rows in another order come back sorted

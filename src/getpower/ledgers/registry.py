@@ -158,8 +158,8 @@ def fast_insert(model, rows: list[dict[str, Any]] | None = None, *, columns: dic
     in the ORM's per-instance and per-field machinery; here each field's converter runs once per
     column. Give either ``rows`` (dicts by field name or attname, e.g. ``company`` or
     ``company_id``) or ``columns`` (field name or attname → a list or an Arrow array with one value
-    per record, or one value for every record). Missing fields take their defaults; a ``RawJSON`` value goes
-    into a JSONField as it is."""
+    per record, or one value for every record). Missing fields take their defaults; a ``RawJSON`` value,
+    or any value of an Arrow column, goes into a JSONField as it is (JSON text)."""
     from django.db import connection
 
     if columns is None:
@@ -206,6 +206,8 @@ def fast_insert(model, rows: list[dict[str, Any]] | None = None, *, columns: dic
         convert = _db_value(f, connection)
         if isinstance(given, pa.ChunkedArray | pa.Array):
             given = given.to_pylist()
+            if f.get_internal_type() == "JSONField":  # an Arrow column for a JSONField holds JSON text
+                given = [None if v is None else RawJSON(v) for v in given]
         if isinstance(given, _Single):  # one value for every record: converted once
             values.append([convert(given.value)] * count)
         else:

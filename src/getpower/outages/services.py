@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from getpower.analytics.extract import epoch, query_arrow, snapshot
 from getpower.core.models import EvaluationRun, Organisation
-from getpower.ledgers.registry import RawJSON, fast_insert
+from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
 
@@ -119,23 +119,24 @@ def counted_by_unit(result: rules.R3Result, asset_pks: set[int]) -> dict[int, li
     return out
 
 
-def counted_json(counted: pa.Table) -> dict[int, RawJSON]:
-    """The outages behind each unit's counts, as stored with its finding: one list of outage
-    record ids per counted (merged) outage in the period, in order — ``[[12, 13], [40]]`` (the
-    ids of :func:`counted_by_unit`'s ``outages``). ``counted``: :func:`period_counted`. Built
-    column-wise in Arrow, because a province has hundreds of thousands of flagged units and
-    millions of merged outages."""
+def counted_json(counted: pa.Table, units: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The outages behind each unit's counts, as stored with its finding, for each of ``units``:
+    one list of outage record ids per counted (merged) outage in the period, in order —
+    ``[[12, 13], [40]]`` (the ids of :func:`counted_by_unit`'s ``outages``; ``[]`` for a unit
+    without any). ``counted``: :func:`period_counted`. Built column-wise in Arrow, because a
+    province has hundreds of thousands of flagged units and millions of merged outages."""
     if counted.num_rows == 0:
-        return {}
-    units = counted["asset_pk"].to_numpy()
+        return pa.array(["[]"] * len(units), pa.string())
+    owners = counted["asset_pk"].to_numpy()
     item = pc.binary_join_element_wise(
         "[", pc.binary_join(pc.cast(counted["outage_pks"], pa.list_(pa.string())), ", "), "]", "")
     # sorted by unit: each unit's items are one run, so a list array over the run boundaries groups them
-    starts = np.flatnonzero(np.diff(units)) + 1
-    offsets = pa.array(np.concatenate([[0], starts, [len(units)]]).astype(np.int32))
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(owners)) + 1])
+    offsets = pa.array(np.concatenate([starts, [len(owners)]]).astype(np.int32))
     lists = pa.ListArray.from_arrays(offsets, item.combine_chunks())
     text = pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
-    return dict(zip(units[np.concatenate([[0], starts])].tolist(), map(RawJSON, text.to_pylist()), strict=True))
+    positions = pc.index_in(units, value_set=pa.array(owners[starts]))
+    return pc.fill_null(pc.take(text, positions), "[]")
 
 
 def last_counted_start(counted: pa.Table) -> dict[int, int]:
@@ -156,15 +157,13 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     counted = period_counted(evaluation.result, flagged["asset_pk"].combine_chunks())
-    behind = counted_json(counted)
-    empty = RawJSON("[]")
     fast_insert(Finding, columns={
         "run_id": run.pk, "asset_id": flagged["asset_pk"], "asset_type": flagged["asset_type"],
         "company_id": company_pks(flagged["company"], company_ids), "county_id": flagged["county_code"],
         "year_count": flagged["year_count"], "max_60d_count": flagged["max_60d_count"],
         "long_count": flagged["last_long_count"], "short_count": flagged["last_short_count"],
         "status": flagged["status"], "first_breach_date": flagged["first_breach_date"],
-        "counted": [behind.get(pk, empty) for pk in flagged["asset_pk"].to_pylist()]})
+        "counted": counted_json(counted, flagged["asset_pk"])})
     breaches = flagged.filter(pc.equal(flagged["status"], "breach"))
     open_governance(run, breaches, last_counted_start(counted), company_ids)
     store_claims(run, evaluation, company_ids)
