@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from getpower.core.fields import TextJSONField
+
 from .exclusions import EXCLUSION_CHOICES
 
 
@@ -80,7 +82,7 @@ class Finding(models.Model):
     status = models.CharField("状态", max_length=8, choices=Status.choices)
     first_breach_date = models.DateField("首次达到频繁停电日期", null=True, blank=True)
     # the outages behind the counts: per counted (merged) outage in the period, in order, its record ids
-    counted = models.JSONField("计入的停电", default=list)
+    counted = TextJSONField("计入的停电", default=list)
 
     class Meta:
         indexes = [models.Index(fields=["run", "status"]), models.Index(fields=["asset", "run"])]
