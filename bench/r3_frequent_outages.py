@@ -7,7 +7,8 @@ evaluation on Spark local and a plain pandas group-by implementation on the same
    the assets, outages and listed 台区 loaded straight into the tables (SQLite ``executemany``,
    PostgreSQL ``COPY``), not through the ledger importer;
 3. *full*: ``services.evaluate(as_of, engine="duckdb", store=True)`` timed as a whole (wall time,
-   the child's peak RSS);
+   the child's peak RSS), ``--r3-repeat`` times (default 3, each in a fresh process after a
+   CHECKPOINT); the median is judged — on PostgreSQL, the production database, when it is there;
 4. *split*: the same three steps called one by one — ``services.extract_tables``,
    ``rules.evaluate_frequent_outages``, ``services.store_run`` — timed each;
 5. on the first database: *pandas vs DuckDB* on the same extracted Arrow tables
@@ -78,6 +79,9 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--r3-no-pandas", action="store_true", help="skip the pandas comparison")
     group.add_argument("--r3-profile", choices=("auto", "always", "never"), default="auto",
                        help="cProfile the DuckDB path: when it misses its target (auto), always or never")
+    group.add_argument("--r3-repeat", type=int, default=3,
+                       help="timed full evaluations per database, each in a fresh process; the median is judged "
+                            "(default 3)")
     group.add_argument("--r3-reuse", action="store_true",
                        help="reuse var/bench/r3/*.arrow and the loaded databases when present (quicker reruns)")
 
@@ -454,11 +458,19 @@ def measure(db: str, args, data: dict, first: bool) -> dict:
         print(f"[{db}] skipped: {setup['skipped']}", flush=True)
         return {"database": db, "skipped": setup["skipped"]}
     out: dict = {"database": db, "setup": setup}
-    print(f"[{db}] full: services.evaluate(duckdb, store=True) …", flush=True)
-    out["full"] = run_child("bench.r3_frequent_outages:evaluate_full", {"as_of": AS_OF}, database_url=url)
-    f = out["full"]
-    print(f"[{db}]   {f['seconds']:.1f} s, peak {f['peak_mb']:.0f} MB, {f['findings']:,} findings stored, "
+    print(f"[{db}] full: services.evaluate(duckdb, store=True), {args.r3_repeat} fresh processes …", flush=True)
+    runs = []
+    for _ in range(args.r3_repeat):
+        settle(url)
+        runs.append(run_child("bench.r3_frequent_outages:evaluate_full", {"as_of": AS_OF}, database_url=url))
+        print(f"[{db}]   {runs[-1]['seconds']:.1f} s (CPU {runs[-1]['cpu_seconds']:.1f} s)", flush=True)
+    # the median run (by wall time) stands for the rest; every run's figures are kept
+    out["full"] = f = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    out["full_runs"] = [{k: r[k] for k in ("seconds", "cpu_seconds", "peak_mb", "loadavg_1m")} for r in runs]
+    f["peak_mb"] = max(r["peak_mb"] for r in runs)  # the target is on the worst peak
+    print(f"[{db}]   median {f['seconds']:.1f} s, peak {f['peak_mb']:.0f} MB, {f['findings']:,} findings stored, "
           f"summary {f['summary']}", flush=True)
+    settle(url)
     print(f"[{db}] split: extract / engine / store …", flush=True)
     out["split"] = run_child("bench.r3_frequent_outages:evaluate_split", {"as_of": AS_OF}, database_url=url)
     s = out["split"]
@@ -487,6 +499,17 @@ def measure(db: str, args, data: dict, first: bool) -> dict:
                   f"{sp['engine_seconds']:.1f} incl. start-up {sp['spark_startup_seconds']:.1f}), python peak "
                   f"{sp['peak_mb']:.0f} MB, JVM peak {sp['jvm_peak_mb']:.0f} MB", flush=True)
     return out
+
+
+def settle(url: str) -> None:
+    """Before a timed run (untimed): PostgreSQL writes out what the previous run left in its buffers
+    (CHECKPOINT), so that no run pays for the one before it."""
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+        time.sleep(2)
 
 
 def profile(db: str, url: str) -> dict:
@@ -562,18 +585,21 @@ def run(args) -> dict:
           f"{st['affected_rows']:,} listed 台区 rows, in {st.get('generate_seconds', '—')} s", flush=True)
     results = [measure(db, args, data, first=(i == 0)) for i, db in enumerate(databases)]
     measured = [r for r in results if "skipped" not in r]
+    # judged on PostgreSQL, the production database (docs/decisions.md); SQLite is measured beside it
+    # and judged only when it is all there is
+    judged = [r for r in measured if r["database"] == "postgresql"] or measured
     for r in measured:
-        r["passed"] = _ok(r["full"])
+        r["passed"] = _ok(r["full"]) if r in judged else None
     profiles = {}
-    want_profile = args.r3_profile == "always" or (args.r3_profile == "auto" and not all(r["passed"] for r in measured))
+    want_profile = args.r3_profile == "always" or (args.r3_profile == "auto" and not all(r["passed"] for r in judged))
     if want_profile and measured:
-        r = measured[0]
+        r = judged[0]
         profiles[r["database"]] = profile(r["database"], _url(r["database"], args))
     pandas = next((r["pandas"] for r in measured if "pandas" in r), None)
     spark = next((r["spark"] for r in measured if "spark" in r), None)
     # judged against the straightforward group-by (groupby().apply per unit); the vectorised one is beside it
     ratio_ok = None if pandas is None else pandas["ratio_apply"] >= TARGET_RATIO
-    passed = bool(measured) and all(r["passed"] for r in measured) and ratio_ok is not False
+    passed = bool(measured) and all(r["passed"] for r in judged) and ratio_ok is not False
     loads = [machine["loadavg_1m"]] + [r[k]["loadavg_1m"] for r in measured for k in ("full", "split", "pandas", "spark")
                                        if k in r and "loadavg_1m" in r[k]]
     machine["loadavg_max"] = max(loads)
@@ -616,8 +642,9 @@ def rows_for(results: list[dict]) -> list[list]:
             table.append([db, f"skipped: {r['skipped']}", *[""] * (len(HEADERS) - 2)])
             continue
         f, s = r["full"], r["split"]
-        table.append([db, "evaluate(duckdb, store=True)", fmt_s(f["seconds"]), fmt_s(f.get("cpu_seconds")), "", "", "",
-                      fmt_int(f["peak_mb"]), "met" if _ok(f) else "MISSED"])
+        table.append([db, f"evaluate(duckdb, store=True), median of {len(r.get('full_runs', [f]))}", fmt_s(f["seconds"]), fmt_s(f.get("cpu_seconds")), "", "", "",
+                      fmt_int(f["peak_mb"]),
+                      "not judged" if r.get("passed") is None else "met" if r["passed"] else "MISSED"])
         split_cpu = sum(s.get(f"{k}_cpu_seconds", 0) for k in ("extract", "engine", "store"))
         table.append([db, "the same, step by step", fmt_s(s["seconds"]), fmt_s(split_cpu), fmt_s(s["extract_seconds"]),
                       fmt_s(s["engine_seconds"]), fmt_s(s["store_seconds"]), fmt_int(s["peak_mb"]), ""])
@@ -676,6 +703,11 @@ def render_markdown(machine, st, results, table, pandas, spark, profiles, passed
                   f"({dist['units_without_counted_outage']:,} none); among units with one, median {q['50']:g}, "
                   f"75th percentile {q['75']:g}, 90th {q['90']:g}, 99th {q['99']:g}, most {dist['max']}; "
                   f"{dist['units_over_20']:,} units over 20.")
+    runs_text = "; ".join(
+        f"{'PostgreSQL' if r['database'] == 'postgresql' else 'SQLite'}: "
+        + ", ".join(f"{x['seconds']:.1f}" for x in r.get("full_runs", [r["full"]])) + " s"
+        for r in results if "full" in r)
+    runs_text = f"fresh processes ({runs_text})"
     verdict = "**Targets met.**" if passed else "**Targets missed** — see the rows marked MISSED and the profile below."
     agreement = ""
     if pandas:
@@ -738,8 +770,11 @@ outages and a few dozens. Evaluated at the end of {AS_OF} (calendar year): {rows
 
 **Method.** Data loaded straight into fresh databases (SQLite `executemany`, PostgreSQL `COPY`; organisations
 through the importer). Each measurement in a fresh child process with `GETPOWER_DATABASE_URL` set; earlier R3
-runs, findings and governance items deleted first (untimed). *evaluate(duckdb, store=True)* is
-`getpower.outages.services.evaluate(date(2026, 11, 25), engine="duckdb", store=True)`, wall time;
+runs, findings and governance items deleted first (untimed; `TRUNCATE` on PostgreSQL), and on PostgreSQL a
+`CHECKPOINT` before each timed run. *evaluate(duckdb, store=True)* is
+`getpower.outages.services.evaluate(date(2026, 11, 25), engine="duckdb", store=True)`, wall time, in
+{runs_text}; the median run is judged (peak: the highest of them). It includes the first use of the modules
+the evaluation imports on demand (Ibis' DuckDB backend, the ADBC driver; about 1 s), as a command-line run pays it;
 *the same, step by step* calls `services.extract_tables`, `rules.evaluate_frequent_outages` and
 `services.store_run` one by one. *CPU s* is the child's own user + system CPU time over the same span
 (DuckDB's threads included; the PostgreSQL server's CPU is not). *Peak MB* is the child's `ru_maxrss` (Python, Django, DuckDB, Arrow).

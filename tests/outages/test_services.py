@@ -195,3 +195,25 @@ def test_stored_claims_are_the_records_claims_company_by_company(outages):
               for c in ExclusionClaims.objects.filter(run=evaluation.run).select_related("company")}
     assert stored == expected
     assert any(e["accepted"] for e in expected.values()) and any(e["rejected"] for e in expected.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_extraction_outside_a_transaction_reads_the_same_tables(province, monkeypatch):
+    """Outside a transaction, PostgreSQL extraction goes through ADBC on a connection of its own (in
+    one snapshot); it must give exactly what Django's own connection gives."""
+    from django.db import connection
+
+    from getpower.analytics import extract
+
+    import_text("outages", OUTAGES, name="outages.csv")
+    opened = []
+    adbc_connect = extract._adbc_connect
+    monkeypatch.setattr(extract, "_adbc_connect", lambda: opened.append(1) or adbc_connect())
+    auto = services.extract_tables()
+    some = services.extract_tables([Asset.objects.get(asset_id="WH-T2").pk])  # parameters bound client-side
+    assert len(opened) == (2 if connection.vendor == "postgresql" else 0)  # one connection per snapshot
+    monkeypatch.setattr(extract, "_adbc_usable", lambda: False)
+    assert all(a.equals(d) for a, d in zip(auto, services.extract_tables(), strict=True))
+    assert all(a.equals(d) for a, d in zip(some, services.extract_tables([Asset.objects.get(asset_id="WH-T2").pk]),
+                                           strict=True))
+    assert auto[1].num_rows == Outage.objects.count() and some[1].num_rows < auto[1].num_rows
