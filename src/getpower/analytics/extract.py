@@ -14,6 +14,8 @@ Python object is built per value:
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import io
 import sqlite3
 import threading
@@ -60,9 +62,14 @@ def _adbc_connect():
     return adbc_driver_postgresql.dbapi.connect(conninfo, autocommit=True)
 
 
+@functools.cache
+def _adbc_installed() -> bool:
+    return importlib.util.find_spec("adbc_driver_postgresql") is not None
+
+
 def _adbc_usable() -> bool:
     # inside a transaction only Django's own connection sees what it has written
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
+    return connection.vendor == "postgresql" and not connection.in_atomic_block and _adbc_installed()
 
 
 @contextlib.contextmanager
