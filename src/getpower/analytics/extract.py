@@ -3,11 +3,11 @@
 Timestamps leave the database as integer epoch seconds, computed by the database itself, and no
 Python object is built per value:
 
-- on PostgreSQL, outside a transaction: the ADBC PostgreSQL driver, on a connection of its own
-  with the same parameters as Django's, fetches the rows straight into Arrow (binary COPY, decoded
-  in C); several queries inside :func:`snapshot` see one consistent snapshot;
-- inside a transaction (``atomic``), which only Django's own connection sees: ``COPY (query) TO
-  STDOUT`` as CSV, read by Arrow;
+- large reads (:func:`bulk_read`) on PostgreSQL outside a transaction: the ADBC PostgreSQL driver,
+  on a connection of its own with the same parameters as Django's, fetches the rows straight into
+  Arrow (binary COPY, decoded in C), every query of the block in one snapshot;
+- otherwise on PostgreSQL (a few rows, or inside an ``atomic`` block, whose writes only Django's
+  own connection sees): ``COPY (query) TO STDOUT`` as CSV on Django's connection, read by Arrow;
 - on SQLite: one CSV text line per row, built by SQLite itself, read by Arrow.
 """
 
@@ -73,11 +73,12 @@ def _adbc_usable() -> bool:
 
 
 @contextlib.contextmanager
-def snapshot() -> Iterator[None]:
-    """The :func:`query_arrow` calls inside see one snapshot of the database (a read-only
-    REPEATABLE READ transaction on the ADBC connection; inside an ``atomic`` block the
-    transaction Django's connection is in)."""
-    if getattr(_local, "cursor", None) is not None or not _adbc_usable():
+def bulk_read(enabled: bool = True) -> Iterator[None]:
+    """Large reads: the :func:`query_arrow` calls inside go through ADBC on PostgreSQL outside a
+    transaction, in one snapshot (a read-only REPEATABLE READ transaction on one ADBC
+    connection). Elsewhere — SQLite, inside an ``atomic`` block, or not ``enabled`` (a few rows,
+    where opening a connection would cost more than it saves) — they use Django's connection."""
+    if not enabled or getattr(_local, "cursor", None) is not None or not _adbc_usable():
         yield
         return
     with contextlib.closing(_adbc_connect()) as adbc, contextlib.closing(adbc.cursor()) as cursor:
@@ -93,13 +94,13 @@ def snapshot() -> Iterator[None]:
 def query_arrow(sql: str, params: Sequence, schema: pa.Schema, *, via: str = "auto") -> pa.Table:
     """Run ``sql`` and return its rows as an Arrow table with ``schema`` (columns in select order).
 
-    ``via``: "auto" (see the module's description), "adbc" or "django" (Django's connection:
-    COPY on PostgreSQL, CSV lines on SQLite)."""
-    if via == "adbc" or (via == "auto" and _adbc_usable()):
-        with connection.cursor() as cursor:  # parameters are bound client-side, as psycopg does for COPY
-            query = cursor.cursor.mogrify(sql, list(params))
+    ``via``: "auto" (ADBC inside :func:`bulk_read`, else Django's connection), "adbc" or "django"
+    (Django's connection: COPY on PostgreSQL, CSV lines on SQLite)."""
+    cursor = getattr(_local, "cursor", None)
+    if via == "adbc" or (via == "auto" and cursor is not None and _adbc_usable()):
+        with connection.cursor() as django_cursor:  # parameters are bound client-side, as psycopg does for COPY
+            query = django_cursor.cursor.mogrify(sql, list(params))
         with contextlib.ExitStack() as stack:
-            cursor = getattr(_local, "cursor", None)
             if cursor is None:
                 adbc = stack.enter_context(contextlib.closing(_adbc_connect()))
                 cursor = stack.enter_context(contextlib.closing(adbc.cursor()))

@@ -11,7 +11,7 @@ import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
-from getpower.analytics.extract import day_number, epoch, query_arrow
+from getpower.analytics.extract import bulk_read, day_number, epoch, query_arrow
 from getpower.core import audit
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.core.scope import scope_for
@@ -44,12 +44,13 @@ def extract_cases(case_pks: list[int] | None = None) -> pa.Table:
     if case_pks is not None:
         where = f" WHERE a.id IN ({','.join(['%s'] * len(case_pks))})"
         params = list(case_pks)
-    return query_arrow(
-        f"SELECT a.id, a.case_id, c.org_code, a.county_id, {day_number('a.bill_due_date')}, {epoch('a.demand_at')}, "
-        f"{epoch('a.notice_served_at')}, {epoch('a.final_notice_at')}, {epoch('a.reported_at')}, "
-        f"{epoch('a.planned_cut_at')}, {epoch('a.cut_at')}, {epoch('a.cancelled_at')}, a.approved_by, "
-        "a.authority_level FROM arrears_arrearscase a JOIN core_organisation c ON c.id = a.company_id" + where,
-        params, rules.CASES_SCHEMA)
+    with bulk_read(case_pks is None):  # every case: through ADBC
+        return query_arrow(
+            f"SELECT a.id, a.case_id, c.org_code, a.county_id, {day_number('a.bill_due_date')}, {epoch('a.demand_at')}, "
+            f"{epoch('a.notice_served_at')}, {epoch('a.final_notice_at')}, {epoch('a.reported_at')}, "
+            f"{epoch('a.planned_cut_at')}, {epoch('a.cut_at')}, {epoch('a.cancelled_at')}, a.approved_by, "
+            "a.authority_level FROM arrears_arrearscase a JOIN core_organisation c ON c.id = a.company_id" + where,
+            params, rules.CASES_SCHEMA)
 
 
 def evaluate(as_of: dt.datetime, *, engine: str = "duckdb", store: bool = True, actor: str = "system",

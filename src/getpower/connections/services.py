@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from django.db import transaction
 from django.db.models import Q
 
-from getpower.analytics.extract import epoch, query_arrow
+from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
@@ -55,19 +55,20 @@ def extract_tables(app_pks: list[int] | None = None) -> tuple[pa.Table, pa.Table
         where = f" WHERE a.id IN ({','.join(['%s'] * len(app_pks))})"
         params = list(app_pks)
     times = ", ".join(epoch(f"a.{f}") for f in TIME_FIELDS)
-    apps = query_arrow(
-        "SELECT a.id, a.app_id, c.org_code, a.county_id, '' , a.customer_kind, a.voltage_kv, a.supply, "
-        f"a.capacity_kw, a.zero_service, a.external_works, a.grid_upgrade, {times} "
-        "FROM connections_application a JOIN core_organisation c ON c.id = a.company_id" + where,
-        params, rules.APPLICATION_SCHEMA)
+    pause_where = f" WHERE p.application_id IN ({','.join(['%s'] * len(app_pks))})" if app_pks is not None else ""
+    with bulk_read(app_pks is None):  # every application: through ADBC, as of one moment
+        apps = query_arrow(
+            "SELECT a.id, a.app_id, c.org_code, a.county_id, '' , a.customer_kind, a.voltage_kv, a.supply, "
+            f"a.capacity_kw, a.zero_service, a.external_works, a.grid_upgrade, {times} "
+            "FROM connections_application a JOIN core_organisation c ON c.id = a.company_id" + where,
+            params, rules.APPLICATION_SCHEMA)
+        pauses = query_arrow(
+            f"SELECT p.application_id, {epoch('p.pause_start')}, {epoch('p.pause_end')} "
+            "FROM connections_applicationpause p" + pause_where, params, rules.PAUSE_SCHEMA)
     keys = calendar_keys(set(apps["county_code"].to_pylist())) if apps.num_rows else {}
     if keys:
         apps = apps.set_column(apps.schema.get_field_index("calendar_key"), "calendar_key",
                                pa.array([keys.get(c, "") for c in apps["county_code"].to_pylist()], pa.string()))
-    pause_where = f" WHERE p.application_id IN ({','.join(['%s'] * len(app_pks))})" if app_pks is not None else ""
-    pauses = query_arrow(
-        f"SELECT p.application_id, {epoch('p.pause_start')}, {epoch('p.pause_end')} "
-        "FROM connections_applicationpause p" + pause_where, params, rules.PAUSE_SCHEMA)
     return apps, pauses
 
 

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.utils import timezone
 
-from getpower.analytics.extract import epoch, query_arrow, snapshot
+from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
@@ -59,7 +59,7 @@ def extract_tables(asset_pks: list[int] | None = None) -> tuple[pa.Table, pa.Tab
         # look like one that lists none (which would cut them all)
         where_affected = f" WHERE f.outage_id IN (SELECT id FROM outages_outage WHERE asset_id IN {feeding})"
     pks = list(asset_pks or [])
-    with snapshot():  # the three tables as of one moment
+    with bulk_read(asset_pks is None):  # a province: the three tables through ADBC, as of one moment
         assets = query_arrow(
             "SELECT a.id, a.asset_type, a.asset_id, c.org_code, a.county_id, a.line_id, a.users "
             "FROM grid_asset a JOIN core_organisation c ON c.id = a.company_id" + where_assets,
