@@ -224,3 +224,30 @@ def test_extraction_outside_a_transaction_reads_the_same_tables(province, monkey
         schema = pa.schema([("outage_pk", pa.int64()), ("event_id", pa.string())])
         assert extract.query_arrow(sql, [unit, "E'x"], schema, via="adbc").equals(
             extract.query_arrow(sql, [unit, "E'x"], schema, via="django"))
+
+
+def test_f3_of_a_company_evaluated_alone_is_the_province_s(outages, monkeypatch):
+    """A company's F3 evaluates only its units and the lines feeding them; it must list what the
+    province-wide evaluation lists, and a company without units gets an empty ledger."""
+    from getpower.core.models import Organisation
+    from getpower.deliverables import Period
+    from getpower.outages import f3
+
+    period = Period.parse("2026-03")
+    province = services.evaluate(period.last_day, store=False)
+    calls = []
+    evaluate = services.evaluate
+    monkeypatch.setattr(services, "evaluate", lambda *a, **k: calls.append(k.get("asset_pks")) or evaluate(*a, **k))
+    for code in ("KMPG", "WHPG", "PLPG"):
+        company = Organisation.objects.get(org_code=code)
+        alone = f3.produce(company, period)
+        assert calls[-1] is not None and len(calls[-1]) == Asset.objects.filter(
+            company_id__in=f3.organisation_subtree_ids(company.pk)).count()
+        assert alone.rows == f3.produce(company, period, province).rows
+    assert any(f3.produce(Organisation.objects.get(org_code=c), period, province).rows for c in ("KMPG", "WHPG"))
+    monkeypatch.setattr(f3, "SUBSET_LIMIT", 0)  # over the limit: the whole province
+    f3.produce(Organisation.objects.get(org_code="WHPG"), period)
+    assert calls[-1] is None
+    tables = services.extract_tables([])
+    assert [t.num_rows for t in tables] == [0, 0, 0]
+

@@ -44,10 +44,19 @@ def governance_at(asset_ids: list[int], moment: dt.datetime) -> dict[int, dict]:
     return state
 
 
+# a company with up to this many lines and 台区 (its own and those under it) is evaluated alone — its
+# units and the lines feeding them, exactly as in the whole province (a county bureau: ~2 s instead
+# of ~12 s at province scale); above it (two ids per unit go into the query), the whole province
+SUBSET_LIMIT = 10_000
+
+
 def produce(company, period: Period, evaluation: services.R3Evaluation | None = None) -> Deliverable:
     """``evaluation``: an R3 evaluation at the month's last day to reuse (filing many companies at once)."""
-    evaluation = evaluation or services.evaluate(period.last_day, store=False)
     orgs = organisation_subtree_ids(company.pk)
+    if evaluation is None:
+        units = list(Asset.objects.filter(company_id__in=orgs).values_list("pk", flat=True)[:SUBSET_LIMIT + 1])
+        evaluation = services.evaluate(period.last_day, store=False,
+                                       asset_pks=units if len(units) <= SUBSET_LIMIT else None)
     codes = pa.array(list(Organisation.objects.filter(pk__in=orgs).values_list("org_code", flat=True)), pa.string())
     table = evaluation.result.findings
     findings = table.filter(pc.and_(pc.equal(table["status"], "breach"), pc.is_in(table["company"], codes))).to_pylist()

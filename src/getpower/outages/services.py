@@ -48,6 +48,9 @@ def extract_tables(asset_pks: list[int] | None = None) -> tuple[pa.Table, pa.Tab
     """assets, outages and affected-台区 tables for the engine (optionally only some units and the
     lines feeding them — enough to evaluate those units exactly)."""
     where_assets, where_outages, where_affected = "", "", ""
+    if asset_pks is not None and not asset_pks:
+        return (rules.ASSETS_SCHEMA.empty_table(), rules.OUTAGES_SCHEMA.empty_table(),
+                rules.AFFECTED_SCHEMA.empty_table())
     if asset_pks is not None:
         marks = ",".join(["%s"] * len(asset_pks))
         # the units and the lines feeding them (their outages reach the 台区)
