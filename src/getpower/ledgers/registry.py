@@ -182,9 +182,10 @@ def fast_insert(model, rows: list[dict[str, Any]] | None = None, *, columns: dic
             given = _Single(now)
         else:
             given = _Single(f.get_default())  # '' for a text field without a default; a default may be a list
-        if f.is_relation:  # a model instance stands for its key
-            given = (_Single(getattr(given.value, "pk", given.value)) if isinstance(given, _Single)
-                     else [getattr(v, "pk", v) for v in given] if isinstance(given, list) else given)
+        if f.is_relation and isinstance(given, _Single):  # a model instance stands for its key
+            given = _Single(getattr(given.value, "pk", given.value))
+        elif f.is_relation and isinstance(given, list):
+            given = [getattr(v, "pk", v) for v in given]
         given_by_field.append(given)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)

@@ -308,15 +308,20 @@ def open_governance(run: EvaluationRun, breaches: pa.Table, last_start: dict[int
             "year_count": new["year_count"], "max_60d_count": new["max_60d_count"]})
         # each new item's "identify" event, made by the database from the rows just inserted
         # (``now`` is this call's own: no other item was opened at that instant)
-        quote, stamp = connection.ops.quote_name, connection.ops.adapt_datetimefield_value(now)
-        event, item = GovernanceEvent._meta, GovernanceItem._meta
+        def column(model, name: str) -> str:
+            return connection.ops.quote_name(model._meta.get_field(name).column)
+
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        given = {"at": stamp, "actor": "system", "transition": "identify", "from_status": "",
+                 "to_status": GovernanceItem.Status.IDENTIFIED.value, "note": f"评估批次 {run.pk} 发现频繁停电"}
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {quote(event.db_table)} ({quote('item_id')}, {quote('at')}, {quote('actor')}, "
-                f"{quote('transition')}, {quote('from_status')}, {quote('to_status')}, {quote('note')}) "
-                f"SELECT {quote('id')}, %s, 'system', 'identify', '', %s, %s FROM {quote(item.db_table)} "
-                f"WHERE {quote('opened_at')} = %s AND {quote('cycle')} = 1",
-                [stamp, GovernanceItem.Status.IDENTIFIED.value, f"评估批次 {run.pk} 发现频繁停电", stamp])
+                f"INSERT INTO {connection.ops.quote_name(GovernanceEvent._meta.db_table)} "
+                f"({column(GovernanceEvent, 'item')}, {', '.join(column(GovernanceEvent, n) for n in given)}) "
+                f"SELECT {column(GovernanceItem, 'id')}, {', '.join(['%s'] * len(given))} "
+                f"FROM {connection.ops.quote_name(GovernanceItem._meta.db_table)} "
+                f"WHERE {column(GovernanceItem, 'opened_at')} = %s AND {column(GovernanceItem, 'cycle')} = 1",
+                [*given.values(), stamp])
     fast_insert(GovernanceEvent, events)
 
 
