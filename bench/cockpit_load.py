@@ -22,6 +22,7 @@ import http.cookiejar
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -86,8 +87,11 @@ def free_port() -> int:
 def start_server(url: str, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(VAR_BENCH / "cockpit_load-server.log", "w")  # the server process holds it until it ends
+    # `getpower serve` refuses the development SECRET_KEY: a throw-away key for this local run
+    env = {**os.environ, "GETPOWER_SECRET_KEY": os.environ.get("GETPOWER_SECRET_KEY") or secrets.token_urlsafe(50)}
     process = subprocess.Popen([sys.executable, "-m", "getpower.cli", "--db", url, "serve", "--port", str(port),
-                                "--threads", str(threads)], cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT)
+                                "--threads", str(threads)], cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
+                               env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

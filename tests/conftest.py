@@ -44,8 +44,14 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.GETPOWER_IMPORT_SYNC = True
+    settings.GETPOWER_JOBS_SYNC = True  # jobs run inline, in the test's process and transaction
+    # fixtures evaluate at fixed days: no automatic re-evaluation after their imports (tests/jobs turn it on)
+    settings.GETPOWER_REEVALUATE_ON_IMPORT = False
     # the production hasher costs ~0.3 s a password: too slow for dozens of test users
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # login throttling off: the test client's login() calls authenticate() without a request, which axes
+    # refuses; tests/core/test_login_security.py turns it on (the `axes_on` fixture there)
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture

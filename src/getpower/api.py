@@ -6,35 +6,87 @@ import datetime as dt
 import io
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from ninja import File, NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, File, NinjaAPI, Query, Router, Schema, Status
+from ninja.errors import ValidationError
 from ninja.files import UploadedFile
-from ninja.security import HttpBasicAuth, django_auth
+from ninja.security import django_auth
 from pydantic import create_model
 
 from getpower.core.models import ImportJob
 from getpower.core.scope import ROLE_LABELS, scope_for
+from getpower.core.tokens import TokenAuth
 from getpower.grid.models import Asset
 from getpower.ledgers.columns import Column
 from getpower.ledgers.importer import run_import
 from getpower.ledgers.registry import all_ledgers
 
-
-class BasicAuth(HttpBasicAuth):
-    def authenticate(self, request, username, password):
-        user = authenticate(request, username=username, password=password)
-        if user is not None:
-            request.user = user
-        return user
-
-
+# An organisation's API token (Authorization: Bearer …, no CSRF: not a cookie) is tried first; else the
+# browser session, with ninja's CSRF check. Personal passwords (HTTP Basic) are not accepted here.
 api = NinjaAPI(title="getpower API", version="1", description="云南“获得电力”监管平台 JSON API",
-               auth=[django_auth, BasicAuth()])
+               auth=[TokenAuth(), django_auth])
 
 
 class ErrorOut(Schema):
     detail: str
+
+
+# -- requests the API cannot read: 422 with ninja's shape, in Chinese, declared on every operation --
+
+class ValidationErrorItem(Schema):
+    type: str = Field(description="错误类型（pydantic 的错误代码，如 int_parsing、less_than_equal）")
+    loc: list[str | int] = Field(description="出错的位置：来源（query、path、body、file）及参数名")
+    msg: str = Field(description="中文说明")
+
+
+class ValidationErrorOut(Schema):
+    """The body of every 422 answer to a request whose parameters or body cannot be read."""
+
+    detail: list[ValidationErrorItem]
+
+
+VALIDATION_MESSAGES = {
+    "missing": "缺少必填项", "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "float_parsing": "应为数字", "float_type": "应为数字", "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false", "date_parsing": "应为日期（YYYY-MM-DD）", "date_type": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）", "string_type": "应为文本", "list_type": "应为列表",
+    "dict_type": "应为对象", "model_type": "应为对象", "model_attributes_type": "应为对象",
+    "json_invalid": "JSON 格式错误", "greater_than_equal": "不能小于 {ge}", "less_than_equal": "不能大于 {le}",
+    "greater_than": "应大于 {gt}", "less_than": "应小于 {lt}", "string_too_long": "长度不能超过 {max_length}",
+}
+
+
+def chinese_error(error: dict) -> dict:
+    loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+    where = ".".join(str(part) for part in loc[1:]) or (loc[0] if loc else "请求")
+    template = VALIDATION_MESSAGES.get(error.get("type", ""))
+    try:
+        text = template.format(**error.get("ctx", {})) if template else f"取值无效（{error.get('msg', '')}）"
+    except (KeyError, IndexError):
+        text = template
+    return {"type": str(error.get("type", "value_error")), "loc": loc, "msg": f"参数 {where}：{text}"}
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    return api.create_response(request, {"detail": [chinese_error(e) for e in exc.errors]}, status=422)
+
+
+def responses(ok: Any = dict, more: dict | None = None) -> dict:
+    """An operation's declared answers: ``ok`` for 200, the common 422 shape, and ``more`` by status
+    (``{404: ErrorOut}``)."""
+    return {200: ok, 422: ValidationErrorOut, **(more or {})}
+
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+
+
+class PageQuery(Schema):
+    """Paging of a list: at most MAX_LIMIT items from ``offset`` (out of range: 422)."""
+
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description=f"每页条数（1–{MAX_LIMIT}）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="从第几条开始（0 起）")
 
 
 class ImportOut(Schema):
@@ -52,7 +104,7 @@ def import_out(result) -> dict:
             "unchanged": result.unchanged, "errors": result.errors, "warnings": result.warnings}
 
 
-@api.get("/me", tags=["平台"])
+@api.get("/me", tags=["平台"], response=responses())
 def me(request):
     scope = scope_for(request.user)
     org = getattr(getattr(request.user, "profile", None), "organisation", None)
@@ -74,7 +126,7 @@ def row_schema(name: str, columns: tuple[Column, ...]):
 ledgers_router = Router(tags=["台账"])
 
 
-@ledgers_router.get("/")
+@ledgers_router.get("/", response=responses(list[dict]))
 def list_ledgers(request):
     return [{"name": lg.name, "label": lg.label, "key": list(lg.key),
              "columns": [{"code": c.code, "label": c.label, "type": c.type, "required": c.required,
@@ -82,10 +134,15 @@ def list_ledgers(request):
             for lg in all_ledgers()]
 
 
+# 422: the file's rows were rejected (ImportOut, every error listed), or the request itself could not be
+# read (ValidationErrorOut)
+IMPORT_RESPONSES = responses(ImportOut, {422: ImportOut | ValidationErrorOut})
+
+
 def _make_endpoints(ledger):
     schema = row_schema(ledger.name, ledger.columns)
 
-    @ledgers_router.post(f"/{ledger.name}/rows", response={200: ImportOut, 422: ImportOut},
+    @ledgers_router.post(f"/{ledger.name}/rows", response=IMPORT_RESPONSES,
                          summary=f"导入{ledger.label}（JSON 行）", operation_id=f"import_rows_{ledger.name}")
     def import_rows(request, rows: list[schema], dry_run: bool = False):  # type: ignore[valid-type]
         buffer = io.StringIO()
@@ -100,7 +157,7 @@ def _make_endpoints(ledger):
                             user=request.user, dry_run=dry_run, channel="api")
         return Status(200 if result.ok else 422, import_out(result))
 
-    @ledgers_router.post(f"/{ledger.name}/file", response={200: ImportOut, 422: ImportOut},
+    @ledgers_router.post(f"/{ledger.name}/file", response=IMPORT_RESPONSES,
                          summary=f"导入{ledger.label}（CSV/XLSX 文件）", operation_id=f"import_file_{ledger.name}")
     def import_file(request, file: UploadedFile = File(...), dry_run: bool = False):
         result = run_import(ledger.name, file.read(), file.name, user=request.user, dry_run=dry_run, channel="api")
@@ -113,7 +170,7 @@ for _ledger in all_ledgers():
 api.add_router("/ledgers", ledgers_router)
 
 
-@api.get("/imports/{job_id}", tags=["台账"])
+@api.get("/imports/{job_id}", tags=["台账"], response=responses(dict, {404: ErrorOut}))
 def import_job(request, job_id: int):
     job = get_object_or_404(ImportJob, pk=job_id)
     scope = scope_for(request.user)
@@ -128,12 +185,10 @@ def import_job(request, job_id: int):
 
 # -- assets ------------------------------------------------------------------------------------
 
-class AssetFilter(Schema):
+class AssetFilter(PageQuery):
     asset_type: str | None = None
     county_code: str | None = None
     company: str | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 def asset_out(a: Asset) -> dict:
@@ -143,7 +198,7 @@ def asset_out(a: Asset) -> dict:
             "area_type": a.area_type}
 
 
-@api.get("/assets", tags=["线路与台区"])
+@api.get("/assets", tags=["线路与台区"], response=responses())
 def assets(request, filters: Query[AssetFilter]):
     qs = scope_for(request.user).filter(Asset.objects.select_related("company", "line")).order_by("id")
     if filters.asset_type:
@@ -152,11 +207,11 @@ def assets(request, filters: Query[AssetFilter]):
         qs = qs.filter(county_id=filters.county_code)
     if filters.company:
         qs = qs.filter(company__org_code=filters.company)
-    limit = max(1, min(filters.limit, 1000))
-    return {"count": qs.count(), "items": [asset_out(a) for a in qs[filters.offset:filters.offset + limit]]}
+    count, items = _page(qs, filters)
+    return {"count": count, "items": [asset_out(a) for a in items]}
 
 
-@api.get("/assets/{pk}", tags=["线路与台区"], response={200: dict, 404: ErrorOut})
+@api.get("/assets/{pk}", tags=["线路与台区"], response=responses(dict, {404: ErrorOut}))
 def asset(request, pk: int):
     a = get_object_or_404(scope_for(request.user).filter(Asset.objects.select_related("company", "line")), pk=pk)
     return asset_out(a)
@@ -164,7 +219,7 @@ def asset(request, pk: int):
 
 # -- calendar and rulebook ------------------------------------------------------------------------
 
-@api.get("/workdays", tags=["工作日历"])
+@api.get("/workdays", tags=["工作日历"], response=responses(dict, {400: ErrorOut}))
 def workdays(request, start: str, end: str, region: str | None = None):
     from getpower.ledgers.columns import CHINA, CellError, parse_time
     from getpower.workdays.calendar import CalendarError, load_calendar
@@ -184,7 +239,7 @@ def workdays(request, start: str, end: str, region: str | None = None):
             "provisional_years": list(result.provisional_years)}
 
 
-@api.get("/rulebook", tags=["规则参数"])
+@api.get("/rulebook", tags=["规则参数"], response=responses())
 def rulebook(request, on: dt.date | None = None):
     from getpower.rulebook.services import rulebook_at
 
@@ -194,13 +249,12 @@ def rulebook(request, on: dt.date | None = None):
 
 # -- findings, cases, filings (read-only; the same scoping as the pages) --------------------------
 
-def _page(qs, limit: int, offset: int):
-    limit = max(1, min(limit, 1000))
-    return qs.count(), qs[offset:offset + limit]
+def _page(qs, page: PageQuery):
+    return qs.count(), qs[page.offset:page.offset + page.limit]
 
 
-@api.get("/outages/findings", tags=["频繁停电"])
-def outage_findings(request, status: str | None = None, limit: int = 100, offset: int = 0):
+@api.get("/outages/findings", tags=["频繁停电"], response=responses())
+def outage_findings(request, page: Query[PageQuery], status: str | None = None):
     from getpower.outages.models import Finding
     from getpower.outages.services import latest_run
 
@@ -208,7 +262,7 @@ def outage_findings(request, status: str | None = None, limit: int = 100, offset
     qs = scope_for(request.user).filter(Finding.objects.filter(run=run).select_related("asset", "company"))
     if status:
         qs = qs.filter(status=status)
-    count, items = _page(qs.order_by("id"), limit, offset)
+    count, items = _page(qs.order_by("id"), page)
     return {"run": run.pk if run else None, "rulebook_version": run.rulebook_version if run else None,
             "count": count,
             "items": [{"asset_id": f.asset.asset_id, "asset_type": f.asset_type, "company": f.company.org_code,
@@ -223,16 +277,16 @@ def _case_out(c) -> dict:
             "acknowledged_at": c.acknowledged_at, "cancelled_at": c.cancelled_at}
 
 
-@api.get("/arrears/cases", tags=["欠费停电"])
-def arrears_cases(request, limit: int = 100, offset: int = 0):
+@api.get("/arrears/cases", tags=["欠费停电"], response=responses())
+def arrears_cases(request, page: Query[PageQuery]):
     from getpower.arrears.models import ArrearsCase
 
     qs = scope_for(request.user).filter(ArrearsCase.objects.select_related("company")).order_by("id")
-    count, items = _page(qs, limit, offset)
+    count, items = _page(qs, page)
     return {"count": count, "items": [_case_out(c) for c in items]}
 
 
-@api.get("/arrears/cases/{pk}", tags=["欠费停电"], response={200: dict, 404: ErrorOut})
+@api.get("/arrears/cases/{pk}", tags=["欠费停电"], response=responses(dict, {404: ErrorOut}))
 def arrears_case(request, pk: int):
     from getpower.arrears.models import ArrearsCase
     from getpower.arrears.services import latest_run
@@ -243,7 +297,7 @@ def arrears_case(request, pk: int):
     return {**_case_out(case), "checks": checks, "rulebook_version": run.rulebook_version if run else None}
 
 
-@api.get("/connections/applications/{pk}", tags=["用电报装"], response={200: dict, 404: ErrorOut})
+@api.get("/connections/applications/{pk}", tags=["用电报装"], response=responses(dict, {404: ErrorOut}))
 def application(request, pk: int):
     from django.utils import timezone
 
@@ -257,8 +311,8 @@ def application(request, pk: int):
                                            "deadline_day", "provisional")} for c in checks]}
 
 
-@api.get("/filings", tags=["报备"])
-def filings(request, type: str | None = None, period: str | None = None, limit: int = 100, offset: int = 0):
+@api.get("/filings", tags=["报备"], response=responses())
+def filings(request, page: Query[PageQuery], type: str | None = None, period: str | None = None):
     from getpower.filings.services import visible_filings
 
     qs = visible_filings(request.user).order_by("id")
@@ -266,13 +320,13 @@ def filings(request, type: str | None = None, period: str | None = None, limit: 
         qs = qs.filter(type_id=type)
     if period:
         qs = qs.filter(period=period)
-    count, items = _page(qs, limit, offset)
+    count, items = _page(qs, page)
     return {"count": count, "items": [{"pk": f.pk, "type": f.type_id, "filer": f.filer.org_code, "period": f.period,
                                        "due_at": f.due_at, "status": f.display_state, "is_late": f.is_late,
                                        "versions": f.versions.count()} for f in items]}
 
 
-@api.get("/filings/{pk}/versions/{number}", tags=["报备"], response={200: dict, 404: ErrorOut})
+@api.get("/filings/{pk}/versions/{number}", tags=["报备"], response=responses(dict, {404: ErrorOut}))
 def filing_version(request, pk: int, number: int):
     from getpower.filings.services import visible_filings
 

@@ -6,22 +6,24 @@ Errors go to standard error, in Chinese with the English code of the problem.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="getpower 获得电力数字化监管平台")
-evaluate_app = typer.Typer(no_args_is_help=True, help="按规则评估（R2/R3/R4）")
+evaluate_app = typer.Typer(no_args_is_help=True, help="按规则评估（每条已登记的规则一个子命令）")
 app.add_typer(evaluate_app, name="evaluate")
+token_app = typer.Typer(no_args_is_help=True, help="单位的 API 令牌：创建、吊销、列出")
+app.add_typer(token_app, name="token")
 
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class UsageError(Exception):
@@ -179,11 +181,15 @@ def resolve_format(fmt: str | None) -> str:
 
 def emit(rows: list[dict], columns: list[str], fmt: str, meta: dict, title: str) -> None:
     """Write results as CSV (the cli.md columns), JSON (the same fields plus more) or a table."""
-    import csv
     import json
 
+    from getpower.core import exports
+
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        # A machine interface (cli.md "CSV outputs"): ids, codes and numbers, byte for byte as specified,
+        # so no spreadsheet quoting here (docs/decisions.md, issue 12). Files for people — the F1–F3
+        # ledgers of `getpower ledger` — go through exports' spreadsheet guard.
+        writer = exports.csv_writer(sys.stdout, spreadsheet=False, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow([cell(row.get(c)) for c in columns])
@@ -205,6 +211,7 @@ def emit(rows: list[dict], columns: list[str], fmt: str, meta: dict, title: str)
 
 FORMAT_OPTION = typer.Option("--format", help="csv | json | table（默认：终端为 table，否则 csv）")
 ENGINE_OPTION = typer.Option("--engine", help="duckdb（默认）或 spark")
+AS_OF_HELP = {"day": "评估日 YYYY-MM-DD（按该日 24:00 评估）", "time": "评估时点（日期或时间，北京时间）"}
 
 
 def check_engine(engine: str) -> None:
@@ -212,84 +219,94 @@ def check_engine(engine: str) -> None:
         fail("bad_engine", f"未知的计算引擎“{engine}”，可选 duckdb、spark", 2)
 
 
-def emit_evaluation(rows: list[dict], columns: list[str], fmt: str, *, rule: str, as_of: str, evaluation,
-                    engine: str, title: str, extra: dict | None = None) -> None:
-    """Write an evaluation's rows; JSON and tables also carry the rulebook version on every row."""
+def run_evaluation(domain, given: dict) -> None:
+    """``getpower evaluate <domain>``: parse the common and the domain's options, evaluate and store
+    a run, print the ``cli.md`` table. JSON and tables also carry the rulebook version on every row."""
+    fmt = resolve_format(given.pop("fmt"))
+    engine = given.pop("engine")
+    check_engine(engine)
+    kwargs: dict = {}
+    as_of_text = given.pop("as_of", None)
+    if as_of_text is not None:
+        kwargs["as_of"] = parse_day(as_of_text, "--as-of") if domain.as_of == "day" else parse_moment(
+            as_of_text, "--as-of")
+    for option in domain.options:
+        text = given.get(option.dest)
+        if option.flag or text is None:
+            kwargs[option.dest] = text if text is not None else option.default
+            continue
+        try:
+            kwargs[option.dest] = option.parse(text)
+        except ValueError as exc:
+            fail(f"bad_{option.dest}", f"{option.name}“{text}”：{exc}", 2)
+    if domain.detail_for_json:
+        kwargs["detail"] = fmt == "json"
+    # every evaluation is a job row; the app's modules load once Django is set up (main)
+    from getpower.jobs.services import track
+
+    as_of_value = kwargs.get("as_of")
+    with track("evaluate", label=f"{domain.label}（{domain.rule}）评估", actor="cli", subject=f"rule:{domain.rule}",
+               args={"domain": domain.name, "engine": engine,
+                     "as_of": as_of_value.isoformat() if as_of_value is not None else None}) as job:
+        evaluation = domain.evaluate(engine=engine, actor="cli", **kwargs)
+        job.result = {"rule": domain.rule, "run": evaluation.run.pk if evaluation.run else None,
+                      "rulebook_version": evaluation.rulebook.version}
+    out = domain.output(evaluation, fmt, kwargs)
     version = evaluation.rulebook.version
     if fmt != "csv":
-        for r in rows:
+        for r in out.rows:
             r.setdefault("rulebook_version", version)
-    meta = {"rule": rule, "as_of": as_of, "rulebook_version": version, "engine": engine,
-            "run": evaluation.run.pk if evaluation.run else None, **(extra or {})}
-    emit(rows, columns, fmt, meta, title)
+    as_of = kwargs.get("as_of")
+    meta = {"rule": domain.rule, "as_of": as_of.isoformat() if as_of is not None else None,
+            "rulebook_version": version, "engine": engine, "run": evaluation.run.pk if evaluation.run else None,
+            **out.meta}
+    emit(out.rows, list(out.columns), fmt, meta, out.title)
+    for code, text in out.warnings:
+        typer.echo(f"警告 [{code}]：{text}", err=True)
 
 
-@evaluate_app.command("frequent-outages")
-def evaluate_frequent_outages(
-    as_of: Annotated[str, typer.Option("--as-of", help="评估日 YYYY-MM-DD（按该日 24:00 评估）")],
-    fmt: Annotated[str | None, FORMAT_OPTION] = None,
-    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
-) -> None:
-    """频繁停电（规则 R3）：每个在统计期内有计入停电的线路/台区一行。"""
-    from getpower.outages.services import evaluate
+def evaluate_command(domain):
+    """The ``evaluate`` sub-command of a rule domain, its options read from the declaration."""
+    import inspect
 
-    day = parse_day(as_of, "--as-of")
-    fmt = resolve_format(fmt)
-    check_engine(engine)
-    evaluation = evaluate(day, engine=engine, actor="cli", detail=fmt == "json")
-    findings = evaluation.result.findings.to_pylist()
-    columns = ["asset_type", "asset_id", "company", "county_code", "year_count", "max_60d_count", "status",
-               "first_breach_date"]
-    if fmt == "json":
-        from getpower.outages.services import counted_by_unit
+    def command(**given) -> None:
+        run_evaluation(domain, given)
 
-        behind = counted_by_unit(evaluation.result, {r["asset_pk"] for r in findings})
-        event_ids = dict(zip(evaluation.result.decisions["outage_pk"].to_pylist(),
-                             evaluation.result.decisions["event_id"].to_pylist(), strict=True))
-        for r in findings:
-            r["counted_outages"] = [
-                {"start": dt.datetime.fromtimestamp(o["start"], dt.UTC).astimezone(CHINA_TZ).isoformat(),
-                 "event_ids": [event_ids[p] for p in o["outages"]]} for o in behind.get(r["asset_pk"], [])]
-    emit_evaluation(findings, columns, fmt, rule="R3", as_of=day.isoformat(), evaluation=evaluation, engine=engine,
-                    title=f"频繁停电评估（{day}）")
-
-
-@evaluate_app.command("time-limits")
-def evaluate_time_limits(
-    as_of: Annotated[str, typer.Option("--as-of", help="评估时点（日期或时间，北京时间）")],
-    fmt: Annotated[str | None, FORMAT_OPTION] = None,
-    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
-) -> None:
-    """用电报装时限（规则 R2）：每个已开始的环节一行，每个申请一行 total。"""
-    from getpower.connections.services import evaluate
-
-    moment = parse_moment(as_of, "--as-of")
-    fmt = resolve_format(fmt)
-    check_engine(engine)
-    evaluation = evaluate(moment, engine=engine, actor="cli")
-    columns = ["app_id", "user_class", "check", "elapsed_workdays", "limit_workdays", "status"]
-    emit_evaluation(evaluation.result.checks.to_pylist(), columns, fmt, rule="R2", as_of=moment.isoformat(),
-                    evaluation=evaluation, engine=engine, title=f"用电报装时限评估（{moment}）",
-                    extra={"provisional": evaluation.provisional})
-    if evaluation.provisional:
-        typer.echo("警告 [provisional]：评估涉及尚未载入节假日安排的年份，结果为暂定", err=True)
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = []
+    if domain.as_of != "none":
+        option = typer.Option("--as-of", help=AS_OF_HELP[domain.as_of])
+        if domain.as_of_required:
+            params.append(inspect.Parameter("as_of", keyword, annotation=Annotated[str, option]))
+        else:
+            params.append(inspect.Parameter("as_of", keyword, annotation=Annotated[str | None, option], default=None))
+    for o in domain.options:
+        if o.flag:
+            params.append(inspect.Parameter(o.dest, keyword, annotation=Annotated[bool, typer.Option(o.name, help=o.help)],
+                                            default=False))
+        elif o.required:
+            params.append(inspect.Parameter(o.dest, keyword, annotation=Annotated[str, typer.Option(o.name, help=o.help)]))
+        else:
+            params.append(inspect.Parameter(o.dest, keyword, default=None,
+                                            annotation=Annotated[str | None, typer.Option(o.name, help=o.help)]))
+    params.append(inspect.Parameter("fmt", keyword, annotation=Annotated[str | None, FORMAT_OPTION], default=None))
+    params.append(inspect.Parameter("engine", keyword, annotation=Annotated[str, ENGINE_OPTION], default="duckdb"))
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = f"{domain.label}（规则 {domain.rule}）：{domain.description}。"
+    command.__name__ = domain.name.replace("-", "_")
+    return command
 
 
-@evaluate_app.command("arrears")
-def evaluate_arrears(
-    as_of: Annotated[str, typer.Option("--as-of", help="评估时点（日期或时间，北京时间）")],
-    fmt: Annotated[str | None, FORMAT_OPTION] = None,
-    engine: Annotated[str, ENGINE_OPTION] = "duckdb",
-) -> None:
-    """居民小区欠费停电（规则 R4）：每个案件每项检查一行；已取消的案件不列出。"""
-    from getpower.arrears.services import evaluate
+def install_domain_commands() -> None:
+    """One ``evaluate`` sub-command per registered rule domain (the registry is filled when Django's
+    apps are ready, so this runs after ``django.setup()``)."""
+    from getpower.domains.registry import all_domains
 
-    moment = parse_moment(as_of, "--as-of")
-    fmt = resolve_format(fmt)
-    check_engine(engine)
-    evaluation = evaluate(moment, engine=engine, actor="cli")
-    emit_evaluation(evaluation.findings.to_pylist(), ["case_id", "check", "status"], fmt, rule="R4",
-                    as_of=moment.isoformat(), evaluation=evaluation, engine=engine, title=f"欠费停电评估（{moment}）")
+    known = {c.name for c in evaluate_app.registered_commands}
+    for domain in all_domains():
+        if domain.name not in known:
+            evaluate_app.command(domain.name)(evaluate_command(domain))
 
 
 @app.command()
@@ -331,9 +348,15 @@ def report(
         fail("bad_month", str(exc), 2)
     if out.suffix.lower() == ".pdf" and monthly.chromium() is None:
         fail("no_pdf", "无法离线生成 PDF：本机未安装 Chromium（/usr/bin/chromium）。请改为输出 .html 后用浏览器打印，或输出 .xlsx", 2)
+    # the app's modules load once Django is set up (main); the report is recorded as a job
+    from getpower.jobs.services import track
+
     try:
-        data = monthly.build(month, region)
-        monthly.write(data, out)
+        with track("report", label=f"监管月报 {month}{' ' + region if region else ''}", actor="cli",
+                   args={"month": str(month), "region": region, "out": str(out)}) as job:
+            data = monthly.build(month, region)
+            monthly.write(data, out)
+            job.result = {"file": str(out)}
     except monthly.ReportError as exc:
         fail(exc.code, str(exc), 2)
     if not data.has_runs:
@@ -344,9 +367,13 @@ def report(
 @app.command()
 def tick() -> None:
     """定时任务（供 cron 调用）：开启新报备期、标记逾期、发送提醒、核对 F1 台账；重复运行不会重复处理。"""
+    # the app's modules load once Django is set up (main); the tick is recorded as a job
     from getpower.filings.services import tick as run_tick
+    from getpower.jobs.services import track
 
-    summary = run_tick()
+    with track("tick", label="报备定时处理（命令行）", actor="cli") as job:
+        summary = run_tick()
+        job.result = summary
     typer.echo("；".join(f"{k}={v}" for k, v in summary.items()))
 
 
@@ -354,11 +381,49 @@ def tick() -> None:
 def serve(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     threads: Annotated[int, typer.Option("--threads", help="工作线程数")] = 8,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="不启动后台任务进程（另行运行 getpower worker）")] = False,
 ) -> None:
-    """在 127.0.0.1 上提供网站服务。"""
-    from getpower.web.server import run_server
+    """在 127.0.0.1 上提供网站服务，并启动后台任务进程（生产环境：须设置 GETPOWER_SECRET_KEY，且不能开启调试模式）。"""
+    from getpower.web.server import production_problems, run_server
 
-    run_server(port=port, threads=threads)
+    problems = production_problems()
+    if problems:
+        fail("unsafe_settings", "拒绝启动：" + "；".join(problems) + "。仅本机演示请用 getpower demo", 2)
+    with worker_beside(not no_worker):
+        run_server(port=port, threads=threads)
+
+
+@contextlib.contextmanager
+def worker_beside(start: bool):
+    """A ``getpower worker`` process for as long as the web server runs (stopped with it); none when
+    jobs run inline (``GETPOWER_JOBS_SYNC``: nothing would be queued for it)."""
+    from django.conf import settings  # Django is set up by main() before any command runs
+
+    if not start or settings.GETPOWER_JOBS_SYNC:
+        yield None
+        return
+    # the app's modules load once Django is set up (main)
+    from getpower.jobs.worker import start_worker_process
+
+    process = start_worker_process()
+    typer.echo(f"后台任务进程已启动（pid {process.pid}）")
+    try:
+        yield process
+    finally:
+        process.terminate()  # SIGTERM: django-q2 lets the running jobs finish
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # still busy: end it; its job is recovered at the next start
+            process.kill()
+
+
+@app.command()
+def worker() -> None:
+    """运行后台任务进程：台账导入、规则评估、每日定时评估与报备定时处理；重启时恢复中断的任务。"""
+    # the app's modules load once Django is set up (main)
+    from getpower.jobs.worker import run_worker
+
+    run_worker(echo=typer.echo)
 
 
 @app.command()
@@ -367,12 +432,13 @@ def createuser(
     password: Annotated[str, typer.Option("--password", prompt=True, hide_input=True)],
     org: Annotated[str | None, typer.Option("--org", help="所属单位编码")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="平台管理员")] = False,
+    org_admin: Annotated[bool, typer.Option("--org-admin", help="单位管理员（可管理本单位的 API 令牌）")] = False,
 ) -> None:
-    """创建登录账号。"""
+    """创建登录账号（密码须通过强度校验：至少 10 个字符，不能是常见密码、纯数字或与用户名相近）。"""
     from getpower.core.services import create_user
 
     try:
-        create_user(username=username, password=password, org_code=org, is_admin=admin)
+        create_user(username=username, password=password, org_code=org, is_admin=admin, is_org_admin=org_admin)
     except ValueError as exc:
         fail("invalid_user", str(exc), 1)
     typer.echo(f"已创建用户 {username}")
@@ -382,6 +448,7 @@ def createuser(
 def demo(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="只生成数据，不启动网站")] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="不启动后台任务进程")] = False,
 ) -> None:
     """迁移数据库、生成合成的云南演示数据并评估，然后在 127.0.0.1 提供网站服务。"""
     import time
@@ -398,16 +465,195 @@ def demo(
     for username, (_, label) in DEMO_USERS.items():
         typer.echo(f"  {username:<14}{label}")
     if not no_serve:
-        serve(port=port, threads=8)
+        from getpower.web.server import run_server
+
+        with worker_beside(not no_worker):
+            run_server(port=port, threads=8)  # local synthetic data: the production check of serve does not apply
+
+
+@app.command()
+def unlock(
+    username: Annotated[str | None, typer.Argument(help="被锁定的用户名")] = None,
+    ip: Annotated[str | None, typer.Option("--ip", help="被锁定的地址")] = None,
+) -> None:
+    """解除登录锁定（连续登录失败后的账号或地址锁定），并记入审计日志。"""
+    from getpower.core.lockout import unlock as lift
+
+    if not username and not ip:
+        fail("missing_target", "请指定用户名或 --ip 地址", 2)
+    removed = lift(username=username, ip_address=ip, via="命令行")
+    target = "、".join(x for x in (username and f"用户 {username}", ip and f"地址 {ip}") if x)
+    if not removed:
+        fail("not_locked", f"{target} 没有登录失败记录，无需解除", 1)
+    typer.echo(f"已解除 {target} 的登录锁定（清除 {removed} 条失败记录）")
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option("--org", help="单位编码")],
+    name: Annotated[str, typer.Option("--name", help="令牌名称（如对接的系统）")],
+    days: Annotated[int, typer.Option("--days", help="有效期（天）")] = 365,
+) -> None:
+    """为单位创建 API 令牌：令牌只输出这一次（标准输出），平台只保存其 SHA-256。"""
+    from django.utils import timezone
+
+    from getpower.core import tokens
+    from getpower.core.models import Organisation
+
+    organisation = Organisation.objects.filter(org_code=org).first()
+    if organisation is None:
+        fail("unknown_org", f"未知的单位编码：{org}", 2)
+    try:
+        token, secret = tokens.issue(org=organisation, name=name, days=days)
+    except tokens.TokenError as exc:
+        fail("invalid_token", str(exc), 2)
+    expires = timezone.localtime(token.expires_at)
+    typer.echo(f"已为 {organisation.name}（{org}）创建 API 令牌“{token.name}”，前缀 {token.prefix}，"
+               f"有效期至 {expires:%Y-%m-%d %H:%M}。令牌只显示这一次：", err=True)
+    typer.echo(secret)
+
+
+@token_app.command("revoke")
+def token_revoke(prefix: Annotated[str, typer.Argument(help="令牌前缀（见 getpower token list）")]) -> None:
+    """吊销 API 令牌（立即生效）。"""
+    from getpower.core import tokens
+    from getpower.core.models import ApiToken
+
+    token = ApiToken.objects.filter(prefix=prefix.strip()).select_related("organisation").first()
+    if token is None:
+        fail("unknown_token", f"没有前缀为 {prefix} 的令牌", 1)
+    if tokens.revoke(token):
+        typer.echo(f"已吊销 {token.organisation.org_code} 的令牌“{token.name}”（{token.prefix}）")
+    else:
+        typer.echo(f"令牌 {token.prefix} 此前已吊销")
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str | None, typer.Option("--org", help="只列出该单位的令牌")] = None,
+    fmt: Annotated[str | None, FORMAT_OPTION] = None,
+) -> None:
+    """列出 API 令牌（前缀、单位、名称、到期与最近使用时间、状态；不含令牌本身）。"""
+    from django.utils import timezone
+
+    from getpower.core.models import ApiToken
+
+    fmt = resolve_format(fmt)
+    now = timezone.now()
+    qs = ApiToken.objects.select_related("organisation", "created_by").order_by("organisation__org_code", "id")
+    if org:
+        qs = qs.filter(organisation__org_code=org)
+
+    def local(value):
+        return timezone.localtime(value).replace(microsecond=0) if value else None
+
+    rows = [{"prefix": t.prefix, "org_code": t.organisation.org_code, "name": t.name,
+             "created_by": t.created_by.username if t.created_by else "", "created_at": local(t.created_at),
+             "expires_at": local(t.expires_at), "last_used_at": local(t.last_used_at),
+             "revoked_at": local(t.revoked_at), "status": t.status_at(now)} for t in qs]
+    columns = ["prefix", "org_code", "name", "created_by", "created_at", "expires_at", "last_used_at", "status"]
+    emit(rows, columns, fmt, {"count": len(rows)}, "API 令牌")
+
+
+def preparse_db(argv: list[str]) -> str | None:
+    """``--db`` before the command: Django's settings need the database before the commands exist."""
+    for index, arg in enumerate(argv):
+        if arg == "--db" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--db="):
+            return arg.split("=", 1)[1]
+        if not arg.startswith("-"):
+            break
+    return None
 
 
 def main() -> None:
+    db = preparse_db(sys.argv[1:])
+    if db and not (db.startswith("sqlite:") or db.startswith("postgres")):
+        typer.echo(f"错误 [bad_db_url]：无法识别的数据库 URL：{db}", err=True)
+        sys.exit(2)
+    setup_django(db)
+    install_domain_commands()
     try:
-        app()
+        status = invoke(sys.argv[1:])
     except UsageError as exc:
         typer.echo(f"错误 [{exc.code}]：{exc}", err=True)
         sys.exit(2)
+    sys.exit(status)
 
+
+def invoke(args: list[str]) -> int:
+    """Run the command line and return its exit status. Usage errors that the argument parser (click,
+    inside typer) finds itself — a missing option, an unknown command — are written the platform's way,
+    in Chinese with the English code of the problem, instead of click's English box."""
+    from typer._click import exceptions as click_errors
+
+    try:
+        result = app(args=args, prog_name="getpower", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # the help (rich prints it while the error is made)
+        if exc.format_message().strip():
+            typer.echo(exc.format_message(), err=True)
+        return 2
+    except click_errors.UsageError as exc:
+        code, message = usage_message(exc, click_errors)
+        typer.echo(f"错误 [{code}]：{message}", err=True)
+        if exc.ctx is not None:
+            usage = exc.ctx.get_usage().removeprefix("Usage:").strip()
+            typer.echo(f"用法：{usage}（查看帮助：{exc.ctx.command_path} --help）", err=True)
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("已中止", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def usage_message(exc, errors) -> tuple[str, str]:
+    """click's usage error (English) → (code, message in Chinese)."""
+    import re
+
+    text = exc.format_message()
+    hint = ""
+    if getattr(exc, "param_hint", None):
+        hint = exc.param_hint if isinstance(exc.param_hint, str) else " / ".join(exc.param_hint)
+    elif getattr(exc, "param", None) is not None:
+        hint = exc.param.get_error_hint()
+    if isinstance(exc, errors.NoSuchOption):
+        more = f"（是否想用：{'、'.join(sorted(exc.possibilities))}）" if exc.possibilities else ""
+        return "no_such_option", f"没有选项 {exc.option_name}{more}"
+    if isinstance(exc, errors.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "")
+        if kind == "option":
+            return "missing_option", f"缺少选项 {hint}"
+        return "missing_argument", f"缺少参数 {hint}"
+    if isinstance(exc, errors.BadParameter):
+        detail = f"（{exc.message}）"
+        for pattern, chinese in ((r".*valid integer", "：应为整数"), (r".*valid (float|number)", "：应为数值"),
+                                 (r".*valid boolean", "：应为布尔值"), (r".*is not one of (.*?)\.?$", "：可选值为 {}")):
+            match = re.match(pattern, exc.message, re.IGNORECASE)
+            if match:
+                detail = chinese.format(*match.groups())
+                break
+        return "bad_parameter", f"{hint} 的值无效{detail}"
+    if isinstance(exc, errors.BadOptionUsage):
+        match = re.match(r"Option '(.*)' requires (an argument|\d+ arguments)", text)
+        if match:
+            return "missing_value", f"选项 {match.group(1)} 需要一个值"
+    for pattern, code, chinese in ((r"No such command '(.*)'", "no_such_command", "没有命令“{}”"),
+                                   (r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", "extra_arguments", "多余的参数：{}")):
+        match = re.match(pattern, text)
+        if match:
+            return code, chinese.format(*match.groups())
+    return "usage", f"命令用法错误（{text}）"
+
+
+def _apps_ready() -> bool:
+    from django.apps import apps as django_apps
+
+    return django_apps.ready
+
+
+if _apps_ready():  # imported inside a set-up Django (the tests): the commands exist at once
+    install_domain_commands()
 
 if __name__ == "__main__":
     main()

@@ -4,16 +4,14 @@ rows, metadata); one writer lays it out as a regulator-ready xlsx or a plain CSV
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
+from getpower.core import exports
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -94,17 +92,14 @@ def cell(value: Any) -> Any:
 
 
 def to_csv(d: Deliverable) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([label for _, label in d.columns])
-    for row in d.rows:
-        writer.writerow([cell(row.get(code)) for code, _ in d.columns])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The ledger as CSV for a spreadsheet: text that could start a formula is quoted (core.exports)."""
+    return exports.csv_bytes([label for _, label in d.columns],
+                             ([cell(row.get(code)) for code, _ in d.columns] for row in d.rows))
 
 
 def to_xlsx(d: Deliverable) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    """The ledger as a regulator-ready workbook; text is stored as text, never as a formula (core.exports)."""
+    book = exports.workbook()
     sheet = book.add_worksheet(d.code)
     title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     meta = book.add_format({"font_size": 10})
@@ -123,9 +118,9 @@ def to_xlsx(d: Deliverable) -> bytes:
         sheet.set_column(index, index, max(10, min(40, len(label) * 2 + 2)))
     sheet.set_column(0, 0, 6)
     for r, row in enumerate(d.rows, start=3):
-        sheet.write(r, 0, r - 2, body)
+        exports.write(sheet, r, 0, r - 2, body)
         for c, (code, _) in enumerate(d.columns, start=1):
-            sheet.write(r, c, cell(row.get(code)), body)
+            exports.write(sheet, r, c, cell(row.get(code)), body)
     last = 3 + len(d.rows)
     if not d.rows:
         sheet.merge_range(last, 0, last, n - 1, "本期无应报送事项", body)
@@ -140,8 +135,7 @@ def to_xlsx(d: Deliverable) -> bytes:
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(2)
-    book.close()
-    return buffer.getvalue()
+    return exports.workbook_bytes(book)
 
 
 Producer = Callable[..., Deliverable]

@@ -6,7 +6,7 @@ from getpower.api import api
 from getpower.connections import lookup
 from getpower.disclosure import views as public
 from getpower.filings import views as filing_views
-from getpower.web import views
+from getpower.web import errors, tokens, views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
@@ -22,7 +22,11 @@ urlpatterns = [
     path("calendar/", views.calendar_page, name="calendar"),
     path("rulebook/", views.rulebook_page, name="rulebook"),
     path("audit/", views.audit_page, name="audit"),
+    path("account/tokens/", tokens.token_list, name="account-tokens"),
+    path("account/tokens/<str:prefix>/revoke/", tokens.token_revoke, name="account-token-revoke"),
     path("healthz", views.healthz),
+    path("favicon.ico", errors.favicon, name="favicon"),
+    path("jobs/", include("getpower.jobs.urls")),
     path("outages/", include("getpower.outages.urls")),
     path("arrears/", include("getpower.arrears.urls")),
     path("connections/", include("getpower.connections.urls")),
@@ -35,3 +39,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Chinese error pages in the site's layout (JSON under /api/): getpower.web.errors
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

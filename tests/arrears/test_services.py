@@ -109,6 +109,43 @@ def test_authority_acknowledges_and_only_its_own(cases, province):
     services.post_message(case, province.users["whpg"], "answer", "已补充材料")
 
 
+@pytest.mark.parametrize("username", ["km_authority", "regulator", "admin"])
+def test_only_the_routed_authority_acknowledges(cases, province, client, username):
+    """C1 went to the county authority (WH-EA): the prefecture, the regulator and the administrator see
+    it and may ask or object, but their acknowledgement is not the county's."""
+    case = ArrearsCase.objects.get(case_id="C1")
+    assert case.routed_to.org_code == "WH-EA"
+    user = province.users[username]
+    with pytest.raises(PermissionDenied):
+        services.post_message(case, user, "acknowledge", "")
+    case.refresh_from_db()
+    assert case.acknowledged_at is None and not case.messages.exists()
+    services.post_message(case, user, "question", "请说明通知安排")
+    client.login(username=username, password=province.password)
+    page = client.get(f"/arrears/{case.pk}/").content.decode()
+    assert 'id="authority-form"' in page and 'value="question"' in page
+    assert 'value="acknowledge"' not in page
+    assert client.post(f"/arrears/{case.pk}/message/", {"kind": "acknowledge", "text": ""}).status_code == 403
+    case.refresh_from_db()
+    assert case.acknowledged_at is None
+    # the county authority it was routed to acknowledges, on the page as in the service
+    client.logout()
+    client.login(username="wh_authority", password=province.password)
+    assert 'value="acknowledge"' in client.get(f"/arrears/{case.pk}/").content.decode()
+    assert client.post(f"/arrears/{case.pk}/message/", {"kind": "acknowledge", "text": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.acknowledged_by == "wh_authority"
+
+
+def test_a_prefecture_routed_case_is_acknowledged_by_the_prefecture_only(cases, province):
+    case = ArrearsCase.objects.get(case_id="C4")  # reported to 昆明市能源局
+    with pytest.raises(PermissionDenied):
+        services.post_message(case, province.users["regulator"], "acknowledge", "")
+    services.post_message(case, province.users["km_authority"], "acknowledge", "")
+    case.refresh_from_db()
+    assert case.acknowledged_by == "km_authority"
+
+
 def test_warnings_on_the_company_home(province):
     from getpower.core.scope import scope_for
 

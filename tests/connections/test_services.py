@@ -123,6 +123,31 @@ def test_public_lookup_shows_stage_and_is_rate_limited(apps, client):
     assert client.post("/public/lookup/", {"app_id": "A3", "last4": "9999"}).status_code == 429
 
 
+def test_lookup_guessing_cannot_lock_out_the_applicant(apps, client):
+    """Five wrong guesses at A2 from one address throttle that address only: the applicant, from its
+    own address and with the right digits, still gets the answer."""
+    attacker, applicant = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.20"}
+    for guess in ("0000", "1111", "2222", "3333", "4444"):
+        assert client.post("/public/lookup/", {"app_id": "A2", "last4": guess}, **attacker).status_code == 200
+    refused = client.post("/public/lookup/", {"app_id": "A2", "last4": "5678"}, **attacker)
+    assert refused.status_code == 429 and "查询过于频繁" in refused.content.decode()
+    assert refused["Retry-After"] == "600"
+    # the throttled address is refused for any application, not the guessed one only
+    assert client.post("/public/lookup/", {"app_id": "A3", "last4": "1234"}, **attacker).status_code == 429
+    answer = client.post("/public/lookup/", {"app_id": "A2", "last4": "5678"}, **applicant)
+    assert answer.status_code == 200 and "lookup-result" in answer.content.decode()
+
+
+def test_lookup_throttle_counts_every_lookup_of_an_address(apps, client):
+    from getpower.connections import lookup
+
+    crowd = {"REMOTE_ADDR": "192.0.2.50"}
+    for _ in range(lookup.MAX_PER_CLIENT):
+        assert client.post("/public/lookup/", {"app_id": "A2", "last4": "5678"}, **crowd).status_code == 200
+    assert client.post("/public/lookup/", {"app_id": "A2", "last4": "5678"}, **crowd).status_code == 429
+    assert client.post("/public/lookup/", {"app_id": "A2", "last4": "5678"}).status_code == 200  # another address
+
+
 def test_pages_are_scoped(apps, client, province):
     services.evaluate(dt.datetime(2026, 10, 20, 12, tzinfo=CHINA))
     a3 = Application.objects.get(app_id="A3")

@@ -211,7 +211,8 @@ def test_filing_page_renders_and_submits_what_was_typed(opened, client):
 
 
 def test_on_time_counts_feed_the_cockpit_rate_of_every_region(opened):
-    from getpower.cockpit import kpis
+    from getpower.domains import kpi as kpis
+    from getpower.filings.kpis import filings_rate
 
     on_time = f3_of("WHPG", "2026-02")  # due at the end of February
     services.submit(on_time, opened.users["whpg"], now=at(2026, 2, 20))
@@ -230,7 +231,7 @@ def test_on_time_counts_feed_the_cockpit_rate_of_every_region(opened):
     assert sum(o for _, o in counts.values()) == 1
     geo = kpis.Geography.read()
     ctx = kpis.Context(month="2026-02", runs={}, geo=geo, now=at(2026, 11, 1), month_stop=at(2026, 3, 1, 0))
-    rates = kpis.filings_rate(ctx)
+    rates = filings_rate(ctx)
     assert rates[("province", geo.province.code)].value == expected("53")
     for code, area in [*geo.prefectures.items(), *geo.counties.items()]:
         want = expected(area.prefix)

@@ -62,12 +62,22 @@ def test_each_role_sees_its_jurisdiction_in_pages_api_and_export(client, provinc
 
 
 @pytest.mark.django_db
-def test_api_basic_auth_is_scoped_the_same_way(client, province):
+def test_api_token_is_scoped_the_same_way(client, province):
+    from getpower.core import tokens
+    from getpower.core.models import Organisation
+
     other = Asset.objects.get(asset_id="PL-T1")
-    headers = basic("whpg", province.password)
+    _, secret = tokens.issue(org=Organisation.objects.get(org_code="WHPG"), name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     assert client.get(f"/api/assets/{other.pk}", **headers).status_code == 404
     assert client.get("/api/assets", **headers).json()["count"] == 3
     assert client.get("/api/assets").status_code == 401
+
+
+@pytest.mark.django_db
+def test_api_no_longer_takes_personal_passwords(client, province):
+    """HTTP Basic with a person's password is gone from the API (organisations use API tokens)."""
+    assert client.get("/api/assets", **basic("whpg", province.password)).status_code == 401
 
 
 @pytest.mark.django_db

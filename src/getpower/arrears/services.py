@@ -15,6 +15,7 @@ from getpower.analytics.extract import bulk_read, day_number, epoch, query_arrow
 from getpower.core import audit
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.core.scope import scope_for
+from getpower.domains import runs
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
 
@@ -64,6 +65,7 @@ def evaluate(as_of: dt.datetime, *, engine: str = "duckdb", store: bool = True, 
     if store:
         evaluation.run = store_run(evaluation, actor=actor)
     evaluation.seconds = time.monotonic() - started
+    runs.finish(evaluation.run, evaluation.seconds)
     return evaluation
 
 
@@ -74,20 +76,20 @@ def store_run(evaluation: R4Evaluation, *, actor: str) -> EvaluationRun:
     for r in rows:
         summary[r["status"]] = summary.get(r["status"], 0) + 1
     summary["violating_cases"] = len({r["case_pk"] for r in rows if r["status"] == "violation"})
-    run = EvaluationRun.objects.create(rule=RULE, as_of=evaluation.as_of, rulebook_version=evaluation.rulebook.version,
-                                       engine=evaluation.engine, actor=actor, summary=summary)
+    run = runs.record(RULE, as_of=evaluation.as_of, rulebook=evaluation.rulebook, engine=evaluation.engine,
+                      actor=actor, summary=summary)
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     ArrearsFinding.objects.bulk_create([
         ArrearsFinding(run=run, case_id=r["case_pk"], company_id=company_ids[r["company"]], county_id=r["county_code"],
                        check_name=r["check"], status=r["status"], reason=r["reason"] or "")
         for r in rows
     ], batch_size=5000)
-    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
+    runs.stored(run)
     return run
 
 
 def latest_run() -> EvaluationRun | None:
-    return EvaluationRun.objects.filter(rule=RULE).order_by("-started_at", "-id").first()
+    return runs.latest(RULE)
 
 
 def refresh() -> EvaluationRun:
@@ -118,8 +120,18 @@ def file_case(*, user, company: Organisation, county_code: str, data: dict, auth
 
 
 def can_answer_for_authority(user, case: ArrearsCase) -> bool:
+    """Questions and objections: any regulator-side user whose jurisdiction covers the case."""
     scope = scope_for(user)
     return scope.is_regulator_side and scope.can_see(company_id=case.company_id, county_code=case.county_id)
+
+
+def can_acknowledge(user, case: ArrearsCase) -> bool:
+    """Acknowledging receipt (确认收悉) is the act of the authority the report was routed to, and of no
+    other: a prefecture authority, the regulator or the administrator seeing the case in their scope may
+    ask or object, but their acknowledgement would not be the routed authority's (docs/decisions.md)."""
+    org = getattr(getattr(user, "profile", None), "organisation", None)
+    return (getattr(user, "is_authenticated", False) and org is not None and case.routed_to_id is not None
+            and org.pk == case.routed_to_id and can_answer_for_authority(user, case))
 
 
 @transaction.atomic
@@ -128,9 +140,12 @@ def post_message(case: ArrearsCase, user, kind: str, text: str) -> CaseMessage:
 
     scope = scope_for(user)
     org = getattr(getattr(user, "profile", None), "organisation", None)
-    if kind in (CaseMessage.Kind.ACKNOWLEDGE, CaseMessage.Kind.QUESTION, CaseMessage.Kind.OBJECTION):
+    if kind == CaseMessage.Kind.ACKNOWLEDGE:
+        if not can_acknowledge(user, case):
+            raise PermissionDenied("只有报告送达的主管部门可以确认收悉")
+    elif kind in (CaseMessage.Kind.QUESTION, CaseMessage.Kind.OBJECTION):
         if not can_answer_for_authority(user, case):
-            raise PermissionDenied("只有主管部门可以确认、询问或提出异议")
+            raise PermissionDenied("只有辖区内的主管部门或监管机构可以询问或提出异议")
     elif kind == CaseMessage.Kind.ANSWER:
         if not (scope.is_supplier and case.company_id in scope.org_ids):
             raise PermissionDenied("只有报备单位可以答复")

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from getpower.core import params
 from getpower.core.models import EvaluationRun, Region
 from getpower.core.scope import filter_by_area, scope_for
 
@@ -36,15 +37,16 @@ def checks_by_case(cases, run=None) -> dict[int, list[ArrearsFinding]]:
 def case_list(request):
     scope = scope_for(request.user)
     qs = scoped_cases(request)
-    view = request.GET.get("view", "")
+    view = params.get_choice(request.GET, "view", ("inbox", "unacknowledged", "violations"), "")
     org = getattr(getattr(request.user, "profile", None), "organisation", None)
     if view == "inbox" and org is not None:
         qs = qs.filter(routed_to=org)
     if view == "unacknowledged":
         qs = qs.filter(acknowledged_at__isnull=True, reported_at__isnull=False)
     run = services.latest_run()
-    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
-        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
+    run_pk = params.get_int(request.GET, "run", min_value=1)
+    if run_pk is not None:  # a list behind a cockpit number names its run
+        run = EvaluationRun.objects.filter(rule=services.RULE, pk=run_pk).first() or run
     if view == "violations" and run is not None:
         qs = qs.filter(pk__in=ArrearsFinding.objects.filter(run=run, status="violation").values("case_id"))
     qs = filter_by_area(qs, request.GET)
@@ -54,10 +56,10 @@ def case_list(request):
         c.checks = checks.get(c.pk, [])
         c.violations = sum(1 for f in c.checks if f.status == "violation")
         c.pending = sum(1 for f in c.checks if f.status == "pending")
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "arrears/list.html", {
-        "title": "居民小区欠费停电", "page": page, "query": params.urlencode(), "view": view, "run": run,
+        "title": "居民小区欠费停电", "page": page, "query": query.urlencode(), "view": view, "run": run,
         "is_supplier": scope.is_supplier, "warnings": services.company_warnings(scope) if scope.is_supplier else [],
         "labels": services.CHECK_LABELS,
     })
@@ -129,6 +131,7 @@ def case_detail(request, pk: int):
         "title": f"欠费停电 {case.case_id}", "case": case, "checks": checks_by_case([case.pk]).get(case.pk, []),
         "labels": services.CHECK_LABELS, "messages_list": case.messages.all(),
         "can_authority": services.can_answer_for_authority(request.user, case),
+        "can_acknowledge": services.can_acknowledge(request.user, case),
         "can_answer": scope.is_supplier and case.company_id in scope.org_ids,
     })
 

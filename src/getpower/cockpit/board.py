@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from getpower.core.models import EvaluationRun
 
 from . import services
-from .kpis import BY_CODE, KPIS, Area, Geography, Kpi
+from .kpis import Area, Geography, Kpi, all_kpis, by_code
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Row:
 
     @property
     def ordered(self) -> list[Cell]:
-        return [self.cells[k.code] for k in KPIS]
+        return [self.cells[k.code] for k in all_kpis()]
 
     def tds(self, current: str) -> str:
         """The row's KPI cells as table cells, the chosen KPI's column marked."""
@@ -86,7 +86,7 @@ class Board:
 
     @property
     def kpis(self) -> tuple[Kpi, ...]:
-        return KPIS
+        return all_kpis()
 
 
 def signed(value: float, decimals: int) -> str:
@@ -105,7 +105,8 @@ def make_cell(kpi: Kpi, level: str, code: str, snap: services.Snap | None, befor
     elif kpi.code == "composite":
         cell.url = area_url
         scores = (snap.parts or {}).get("scores", {}) if snap else {}
-        cell.scores = {BY_CODE[k].label: s for k, s in scores.items() if k in BY_CODE}
+        labels = {k.code: k.label for k in all_kpis()}
+        cell.scores = {labels[k]: s for k, s in scores.items() if k in labels}
     if snap is not None:
         for part, label in kpi.parts:
             n = (snap.parts or {}).get(part)  # parts are read for the cards only
@@ -150,7 +151,7 @@ def build(*, month: str, area: Area, kpi_code: str, geo: Geography, covers: Call
           runs: dict[str, EvaluationRun | None] | None = None) -> Board:
     """Everything the page shows for ``area`` in ``month``; ``covers(region_code)`` tells which
     regions the reader may see (``Scope.covers_region``), ``root`` is the top of their view."""
-    kpi = BY_CODE[kpi_code]
+    kpi = by_code()[kpi_code]
     previous_month = services.shift_month(month, -1)
     crumbs = [a for a in (geo.province, geo.prefectures.get(area.parent) if area.level == "county" else None, area)
               if a is not None and covers(a.code) and a.code.startswith(root.prefix)]
@@ -182,14 +183,14 @@ def build(*, month: str, area: Area, kpi_code: str, geo: Geography, covers: Call
     def cells_of(a: Area) -> dict[str, Cell]:
         key = (a.level, a.code)
         return {k.code: make_cell(k, a.level, a.code, now_snaps.get(key, {}).get(k.code),
-                                  before_snaps.get(key, {}).get(k.code), run_ids, url_of(a)) for k in KPIS}
+                                  before_snaps.get(key, {}).get(k.code), run_ids, url_of(a)) for k in all_kpis()}
 
     area_rows = [Row(a, cells_of(a), url=url_of(a)) for a in children]
     company_rows = [row for row in (Row(a, cells_of(a)) for a in companies) if has_data(row.cells)]
     for row in area_rows + company_rows:
         row.current = row.cells[kpi.code]
         row.html = row.tds(kpi.code)
-    composite = BY_CODE["composite"]
+    composite = by_code()["composite"]
     for rows in (area_rows, company_rows):
         for row in rank(list(rows), composite):
             row.composite_rank = row.rank

@@ -6,7 +6,6 @@ HTML page (with the charts) and, where headless Chromium is installed, a PDF mad
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import shutil
 import subprocess
@@ -16,14 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from getpower.arrears import kpis as arrears_kpis
+from getpower.arrears.models import ArrearsFinding
+from getpower.arrears.services import CHECK_LABELS
+from getpower.connections import kpis as connection_kpis
+from getpower.connections.models import TimeLimitFinding
+from getpower.connections.services import CLASS_LABELS
+from getpower.core import exports
 from getpower.deliverables import cell as xlsx_cell
+from getpower.outages import kpis as outage_kpis
+from getpower.outages.models import Finding, GovernanceItem
 
-from . import board, kpis, services
-from .kpis import KPIS, Area, Context, Geography
+from . import board, services
+from .kpis import Area, Context, Geography, all_kpis
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
@@ -83,12 +90,6 @@ def build(month: str, region: str | None = None, *, covers: Callable[[str], bool
 
 
 def listings(month: str, area: Area, b: board.Board, geo: Geography) -> list[Listing]:
-    from getpower.arrears.models import ArrearsFinding
-    from getpower.arrears.services import CHECK_LABELS
-    from getpower.connections.models import TimeLimitFinding
-    from getpower.connections.services import CLASS_LABELS
-    from getpower.outages.models import Finding, GovernanceItem
-
     inside = {"county__code__startswith": area.prefix}
     runs = b.runs
     ids = {rule: (run.pk if run else None) for rule, run in runs.items()}
@@ -104,7 +105,7 @@ def listings(month: str, area: Area, b: board.Board, geo: Geography) -> list[Lis
          "max_60d_count": f.max_60d_count, "first_breach_date": f.first_breach_date}
         for f in findings.select_related("asset", "company", "county").order_by(
             "status", "-max_60d_count", "-year_count", "asset__asset_id")],
-        note=_run_note(runs["R3"], "R3"), url=kpis.findings_list(level, code, ids)))
+        note=_run_note(runs["R3"], "R3"), url=outage_kpis.findings_list(level, code, ids)))
     late = TimeLimitFinding.objects.none() if runs["R2"] is None else TimeLimitFinding.objects.filter(
         run=runs["R2"], check_name="total", status__in=("late", "overdue"), **inside)
     out.append(Listing("late", "超时报装", [
@@ -114,7 +115,7 @@ def listings(month: str, area: Area, b: board.Board, geo: Geography) -> list[Lis
          "company": f.company.name, "county": f.county.name, "user_class": CLASS_LABELS.get(f.user_class, f.user_class),
          "elapsed": f.elapsed_workdays, "limit": f.limit_workdays, "deadline": f.deadline}
         for f in late.select_related("application", "company", "county").order_by("status", "-elapsed_workdays")],
-        note=_run_note(runs["R2"], "R2") + "（全过程时限）", url=kpis.late_list(level, code, ids)))
+        note=_run_note(runs["R2"], "R2") + "（全过程时限）", url=connection_kpis.late_list(level, code, ids)))
     violations = ArrearsFinding.objects.none() if runs["R4"] is None else ArrearsFinding.objects.filter(
         run=runs["R4"], status="violation", **inside)
     out.append(Listing("arrears", "欠费停电违规", [
@@ -124,10 +125,10 @@ def listings(month: str, area: Area, b: board.Board, geo: Geography) -> list[Lis
          "planned_cut_at": f.case.planned_cut_at, "check": CHECK_LABELS.get(f.check_name, f.check_name),
          "reason": f.reason}
         for f in violations.select_related("case", "company", "county").order_by("case__case_id", "id")],
-        note=_run_note(runs["R4"], "R4"), url=kpis.arrears_list(level, code, ids)))
+        note=_run_note(runs["R4"], "R4"), url=arrears_kpis.arrears_list(level, code, ids)))
     start, stop = services.month_bounds(month)
     ctx = Context(month=month, runs=runs, geo=geo, now=services.now(), month_stop=stop)
-    open_ids = set(kpis.open_items(ctx).filter(**inside).values_list("id", flat=True))
+    open_ids = set(outage_kpis.open_items(ctx).filter(**inside).values_list("id", flat=True))
     closed_in_month = GovernanceItem.objects.filter(closed_at__gte=start, closed_at__lt=stop, **inside)
     items = GovernanceItem.objects.filter(pk__in=open_ids | set(closed_in_month.values_list("id", flat=True)))
     out.append(Listing("governance", "停电治理", [
@@ -138,7 +139,7 @@ def listings(month: str, area: Area, b: board.Board, geo: Geography) -> list[Lis
          "name": i.asset.name, "company": i.company.name, "county": i.county.name, "opened_at": i.opened_at,
          "planned_completion": i.planned_completion, "closed_at": i.closed_at, "cycle": i.cycle}
         for i in items.select_related("asset", "company", "county").order_by("closed_at", "opened_at", "id")],
-        note="未销号事项（往月为月末时点）及本月销号事项", url=kpis.governance_list(level, code, ids)))
+        note="未销号事项（往月为月末时点）及本月销号事项", url=outage_kpis.governance_list(level, code, ids)))
     return out
 
 
@@ -160,7 +161,7 @@ def rounded(value: float | None, decimals: int) -> float | int | str:
 
 def summary_rows(data: ReportData) -> list[dict]:
     rows = []
-    for kpi in KPIS:
+    for kpi in all_kpis():
         c = data.board.cards[kpi.code]
         rows.append({"kpi": kpi.label, "value": rounded(c.value, kpi.decimals), "unit": kpi.unit,
                      "previous": rounded(c.previous, kpi.decimals),
@@ -178,21 +179,20 @@ SUMMARY_COLUMNS = [("kpi", "指标"), ("value", "本月"), ("unit", "单位"), (
 
 def ranking_columns() -> list[tuple[str, str]]:
     return [("rank", "综合排名"), ("name", "名称"), ("code", "代码")] + [
-        (k.code, f"{k.label}（{k.unit}）") for k in KPIS]
+        (k.code, f"{k.label}（{k.unit}）") for k in all_kpis()]
 
 
 def ranking_rows(rows: list[board.Row]) -> list[dict]:
     ordered = sorted(rows, key=lambda r: (r.composite_rank is None, r.composite_rank or 0, r.area.code))
     return [{"rank": r.composite_rank, "name": r.area.name, "code": r.area.code,
-             **{k.code: rounded(r.cells[k.code].value, k.decimals) for k in KPIS}} for r in ordered]
+             **{k.code: rounded(r.cells[k.code].value, k.decimals) for k in all_kpis()}} for r in ordered]
 
 
 class Workbook:
     """The deliverables' xlsx look (deliverables.to_xlsx): a title, a line of facts, a framed table."""
 
     def __init__(self):
-        self.buffer = io.BytesIO()
-        self.book = xlsxwriter.Workbook(self.buffer, {"in_memory": True})
+        self.book = exports.workbook()  # text stays text: names and notes never become formulas
         b = self.book
         self.f_title = b.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
         self.f_meta = b.add_format({"font_size": 10})
@@ -221,9 +221,9 @@ class Workbook:
                 sheet.set_column(c, c, max(10, min(36, len(label) * 2 + 2)))
             r += 1
             for n, row in enumerate(rows, start=1):
-                sheet.write(r, 0, n, self.f_body)
+                exports.write(sheet, r, 0, n, self.f_body)
                 for c, (key, _) in enumerate(columns, start=1):
-                    sheet.write(r, c, xlsx_cell(row.get(key)), self.f_body)
+                    exports.write(sheet, r, c, xlsx_cell(row.get(key)), self.f_body)
                 r += 1
             if not rows:
                 sheet.merge_range(r, 0, r, len(columns), "无", self.f_body)
@@ -239,8 +239,7 @@ class Workbook:
         sheet.fit_to_pages(1, 0)
 
     def close(self) -> bytes:
-        self.book.close()
-        return self.buffer.getvalue()
+        return exports.workbook_bytes(self.book)
 
 
 def to_xlsx(data: ReportData) -> bytes:
@@ -264,7 +263,7 @@ def to_xlsx(data: ReportData) -> bytes:
 def chart_data(data: ReportData) -> dict:
     b = data.board
     map_name = b.map_name
-    trend = {k.code: services.trend(data.area.level, data.area.code, k.code) for k in KPIS}
+    trend = {k.code: services.trend(data.area.level, data.area.code, k.code) for k in all_kpis()}
     return {
         "mapName": map_name, "selected": data.area.code,
         "mapData": [{"name": r.area.name, "code": r.area.code, "value": r.cells["composite"].value,
@@ -272,7 +271,7 @@ def chart_data(data: ReportData) -> dict:
         "bars": [{"name": r.area.name, "value": r.cells["composite"].value}
                  for r in sorted(b.areas, key=lambda r: (r.composite_rank is None, r.composite_rank or 0))],
         "trends": [{"code": k.code, "label": k.label, "unit": k.unit, "months": [m for m, _ in trend[k.code]],
-                    "values": [None if v is None else round(v, k.decimals) for _, v in trend[k.code]]} for k in KPIS],
+                    "values": [None if v is None else round(v, k.decimals) for _, v in trend[k.code]]} for k in all_kpis()],
     }
 
 
@@ -292,6 +291,7 @@ def render_html(data: ReportData, *, standalone: bool = True, links: dict | None
     }
     if standalone:
         context["echarts_js"] = (STATIC_DIR / "vendor/echarts/echarts.min.js").read_text(encoding="utf-8")
+        context["report_js"] = (STATIC_DIR / "js/cockpit-report.js").read_text(encoding="utf-8")
         context["geo_json"] = json.loads((STATIC_DIR / geo_path).read_text(encoding="utf-8"))
     else:
         from django.templatetags.static import static

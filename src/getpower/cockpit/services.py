@@ -1,6 +1,7 @@
 """KPI snapshots: computed after every evaluation run (never on a page view) and read back.
 
-``snapshot_after_run(run)`` is called at the end of each rule's ``store_run`` (R2, R3, R4): it
+``snapshot_after_run`` subscribes to ``getpower.domains.signals.run_stored`` (sent at the end of every
+rule domain's ``store_run``, inside its transaction; connected in ``CockpitConfig.ready``): it
 recomputes the KPIs of the run's month (China time) for every area, from the month's runs — per
 rule the run with the latest as-of time in the month (ties: the latest started). ``recompute``
 does a whole month; ``ensure_fresh`` lets a page check in a few small queries that a month's
@@ -24,14 +25,14 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from getpower.core.models import EvaluationRun
+from getpower.domains import registry
 
 from . import kpis
-from .kpis import KPIS, AreaKey, Context, Geography, Measure
+from .kpis import AreaKey, Context, Geography, Measure, all_kpis
 from .models import KpiSnapshot, MonthState
 
 logger = logging.getLogger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
-RULES = ("R2", "R3", "R4")
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{2})")
 _refresh_lock = threading.Lock()
 
@@ -80,7 +81,7 @@ def month_run_ids(month: str) -> dict[str, int | None]:
     (one LIMIT 1 query per rule: arrears refreshes may store many runs in a month)."""
     start, stop = month_bounds(month)
     return {rule: EvaluationRun.objects.filter(rule=rule, as_of__gte=start, as_of__lt=stop)
-            .order_by("-as_of", "-started_at", "-id").values_list("id", flat=True).first() for rule in RULES}
+            .order_by("-as_of", "-started_at", "-id").values_list("id", flat=True).first() for rule in registry.rules()}
 
 
 def month_runs(month: str) -> dict[str, EvaluationRun | None]:
@@ -93,12 +94,12 @@ def state_runs(state: MonthState | None) -> dict[str, EvaluationRun | None]:
     """The runs a month's snapshots were computed from (one query)."""
     ids = dict(state.runs) if state else {}
     found = EvaluationRun.objects.in_bulk([i for i in ids.values() if i])
-    return {rule: found.get(ids.get(rule)) for rule in RULES}
+    return {rule: found.get(ids.get(rule)) for rule in registry.rules()}
 
 
 def run_months() -> list[str]:
     """Every month that has an evaluation run, oldest first."""
-    moments = (EvaluationRun.objects.filter(rule__in=RULES).annotate(m=TruncMonth("as_of", tzinfo=CHINA))
+    moments = (EvaluationRun.objects.filter(rule__in=registry.rules()).annotate(m=TruncMonth("as_of", tzinfo=CHINA))
                .values_list("m", flat=True).distinct())
     return sorted({month_of(m) if isinstance(m, dt.datetime) else m.strftime("%Y-%m") for m in moments if m})
 
@@ -165,16 +166,15 @@ def recompute(month: str, *, rules: set[str] | None = None) -> MonthState:
     at = timezone.now()  # when it was computed (``now()`` is the present the KPIs are read at)
     ctx = Context(month=month, runs=runs, geo=geo, now=now(), month_stop=month_bounds(month)[1])
     measures: dict[str, dict[AreaKey, Measure]] = {}
-    for kpi in KPIS:
+    for kpi in all_kpis():
         if kpi.compute is None:
             continue
         if rules is not None and kpi.rule is not None and kpi.rule not in rules:
             measures[kpi.code] = _stored(month, kpi.code)
             continue
         measures[kpi.code] = kpi.compute(ctx)
-        behind = {kpi.rule: run_ids[kpi.rule]} if kpi.rule else {}
-        if kpi.code == "open_governance":
-            behind = {"R3": run_ids["R3"]}
+        rule = kpi.rule or kpi.stored_with
+        behind = {rule: run_ids.get(rule)} if rule else {}
         _write(month, kpi.code, _rows(month, kpi.code, measures[kpi.code], geo, behind, at))
     weights = kpis.weights_from(rulebook_at(last_day(month)).values)
     scores = kpis.composite(measures, weights, geo)
@@ -185,8 +185,8 @@ def recompute(month: str, *, rules: set[str] | None = None) -> MonthState:
     return state
 
 
-def snapshot_after_run(run: EvaluationRun) -> None:
-    """The hook at the end of each rule's ``store_run``: refresh the KPIs of the run's month.
+def snapshot_after_run(sender=None, *, run: EvaluationRun, **kwargs) -> None:
+    """The subscriber to ``run_stored`` (every rule's ``store_run``): refresh the KPIs of the run's month.
 
     Runs inside the evaluation's transaction, in a savepoint of its own: a failure here is logged
     and leaves the month to be recomputed by the next page view, it never loses the run."""
@@ -196,7 +196,7 @@ def snapshot_after_run(run: EvaluationRun) -> None:
             state = MonthState.objects.filter(month=month).first()
             expected = month_run_ids(month)
             others_current = state is not None and all(
-                state.runs.get(rule) == expected[rule] for rule in RULES if rule != run.rule)
+                state.runs.get(rule) == expected[rule] for rule in registry.rules() if rule != run.rule)
             recompute(month, rules={run.rule} if others_current else None)
     except Exception:
         logger.exception("cockpit: KPI snapshot after run %s (%s) failed; month %s left stale", run.pk, run.rule,

@@ -14,15 +14,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.utils import timezone
 
+from getpower.core import params
 from getpower.core.scope import Scope, organisation_of, scope_for
 
 from . import board, report, services
-from .kpis import BY_CODE, Area, Geography
+from .kpis import Area, Geography, by_code
 from .models import MonthState
 
 
@@ -53,13 +55,9 @@ def chosen_area(code: str | None, scope: Scope, geo: Geography, root: Area) -> A
     return area
 
 
-def chosen_month(text: str | None, months: list[str]) -> str | None:
-    if text:
-        try:
-            return services.parse_month(text)
-        except services.MonthError:
-            pass
-    return months[-1] if months else None
+def chosen_month(request, months: list[str]) -> str | None:
+    """``?month=YYYY-MM`` (malformed: a 400 page naming it); without it the latest month with snapshots."""
+    return params.get_month(request.GET, "month") or (months[-1] if months else None)
 
 
 @login_required
@@ -67,11 +65,11 @@ def cockpit(request):
     scope = regulator_scope(request)
     geo = Geography.load()
     root = root_area(request, scope, geo)
-    area = chosen_area(request.GET.get("area"), scope, geo, root)
-    kpi = request.GET.get("kpi") if request.GET.get("kpi") in BY_CODE else "composite"
+    area = chosen_area(params.get_text(request.GET, "area", max_length=12), scope, geo, root)
+    kpi = params.get_choice(request.GET, "kpi", list(by_code()), "composite")
     recheck = getattr(settings, "GETPOWER_COCKPIT_RECHECK_SECONDS", 5)
     months = services.page_months(recheck)
-    month = chosen_month(request.GET.get("month"), months)
+    month = chosen_month(request, months)
     context = {"title": "监管驾驶舱", "months": months, "month": month, "area": area, "root": root,
                "kpi_code": kpi}
     if month is None:
@@ -126,26 +124,24 @@ def render_board(month: str, area: Area, kpi: str, scope: Scope, geo: Geography,
     return render_to_string("cockpit/_board.html", context)
 
 
-def report_request(request) -> tuple[str, Area, report.ReportData] | HttpResponse:
-    """The month and area a report asks for (inside the user's jurisdiction) and the report's data,
-    or the 400 answer to a malformed month."""
+def report_request(request) -> tuple[str, Area, report.ReportData]:
+    """The month and area a report asks for (inside the user's jurisdiction) and the report's data. A
+    malformed month is a 400 page naming it; without ``?month`` the report is that of the latest month
+    with snapshots (as the cockpit opens on it), else of the current month."""
     scope = regulator_scope(request)
     geo = Geography.load()
     root = root_area(request, scope, geo)
-    try:
-        month = services.parse_month(request.GET.get("month", ""))
-    except services.MonthError as exc:
-        return HttpResponseBadRequest(str(exc))
-    area = chosen_area(request.GET.get("region"), scope, geo, root)
+    month = params.get_month(request.GET, "month")
+    if month is None:
+        months = services.page_months(getattr(settings, "GETPOWER_COCKPIT_RECHECK_SECONDS", 5))
+        month = months[-1] if months else services.month_of(timezone.now())
+    area = chosen_area(params.get_text(request.GET, "region", max_length=12), scope, geo, root)
     return month, area, report.build(month, area.code, covers=scope.covers_region)
 
 
 @login_required
 def report_page(request):
-    chosen = report_request(request)
-    if isinstance(chosen, HttpResponse):
-        return chosen
-    month, area, data = chosen
+    month, area, data = report_request(request)
     html = report.render_html(data, standalone=False, links={
         "xlsx": "/cockpit/report.xlsx?" + urlencode({"month": month, "region": area.code}),
         "cockpit": "/cockpit/?" + urlencode({"month": month, "area": area.code})})
@@ -154,10 +150,7 @@ def report_page(request):
 
 @login_required
 def report_xlsx(request):
-    chosen = report_request(request)
-    if isinstance(chosen, HttpResponse):
-        return chosen
-    month, area, data = chosen
+    month, area, data = report_request(request)
     response = HttpResponse(report.to_xlsx(data),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="supervision_{area.code}_{month}.xlsx"'

@@ -84,11 +84,3 @@ class TimeLimitFinding(models.Model):
     class Meta:
         indexes = [models.Index(fields=["run", "status"]), models.Index(fields=["run", "company"])]
 
-
-class LookupAttempt(models.Model):
-    """One applicant progress lookup, kept to rate-limit guessing."""
-
-    client = models.CharField(max_length=64, db_index=True)
-    app_id = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    success = models.BooleanField(default=False)

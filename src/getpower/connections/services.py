@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
+from getpower.domains import runs
 from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA, load_calendar
@@ -89,8 +90,7 @@ def evaluate(as_of: dt.datetime, *, engine: str = "duckdb", store: bool = True, 
     if store:
         evaluation.run = store_run(evaluation, actor=actor)
     evaluation.seconds = time.monotonic() - started
-    if evaluation.run is not None:
-        EvaluationRun.objects.filter(pk=evaluation.run.pk).update(duration_seconds=evaluation.seconds)
+    runs.finish(evaluation.run, evaluation.seconds)
     return evaluation
 
 
@@ -122,9 +122,9 @@ def summarise(checks: pa.Table) -> dict:
 @transaction.atomic
 def store_run(evaluation: R2Evaluation, *, actor: str) -> EvaluationRun:
     checks = evaluation.result.checks
-    run = EvaluationRun.objects.create(
-        rule=RULE, as_of=evaluation.as_of, rulebook_version=evaluation.rulebook.version, engine=evaluation.engine,
-        actor=actor, provisional=evaluation.provisional, summary=summarise(checks) if checks.num_rows else {})
+    run = runs.record(RULE, as_of=evaluation.as_of, rulebook=evaluation.rulebook, engine=evaluation.engine,
+                      actor=actor, provisional=evaluation.provisional,
+                      summary=summarise(checks) if checks.num_rows else {})
     flagged = checks.filter(pc.is_in(checks["status"], pa.array(["late", "overdue", "open"])))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     fast_insert(TimeLimitFinding, [
@@ -134,12 +134,12 @@ def store_run(evaluation: R2Evaluation, *, actor: str) -> EvaluationRun:
          "deadline": r["deadline_day"], "provisional": r["provisional"]}
         for r in flagged.to_pylist()
     ])
-    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
+    runs.stored(run)
     return run
 
 
 def latest_run() -> EvaluationRun | None:
-    return EvaluationRun.objects.filter(rule=RULE).order_by("-started_at", "-id").first()
+    return runs.latest(RULE)
 
 
 def zero_scope_findings(qs=None, *, rulebook: Rulebook | None = None):

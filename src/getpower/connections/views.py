@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from getpower.core import params
 from getpower.core.models import EvaluationRun, Organisation, Region
 from getpower.core.scope import filter_by_area, scope_for
 from getpower.workdays.calendar import load_calendar
@@ -27,8 +28,9 @@ def rate(entry: dict) -> float | None:
 def home(request):
     scope = scope_for(request.user)
     run = services.latest_run()
-    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
-        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
+    run_pk = params.get_int(request.GET, "run", min_value=1)
+    if run_pk is not None:  # a list behind a cockpit number names its run
+        run = EvaluationRun.objects.filter(rule=services.RULE, pk=run_pk).first() or run
     if scope.is_supplier:
         return worklist(request, scope, run)
     return overview(request, scope, run)
@@ -80,21 +82,21 @@ def overview(request, scope, run):
         f.class_label = services.CLASS_LABELS[f.user_class]
     zero = services.zero_scope_findings(scope.filter(Application.objects.all())).count()
     note = "" if scope.everything else "（按州市、类别、环节的统计为全省口径；按单位与清单为本辖区）"
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "connections/overview.html", {
         "title": "用电报装时限监管", "run": run, "by_company": by_company, "by_prefecture": by_prefecture,
         "by_class": by_class, "by_stage": by_stage, "averages": averages, "page": page, "zero": zero,
-        "note": note, "query": params.urlencode(),
+        "note": note, "query": query.urlencode(),
     })
 
 
 def filter_late(request, qs):
     """The late list's filters (status, prefecture, county, company): the cockpit links here."""
-    g = request.GET
-    if g.get("status") in ("late", "overdue"):
-        qs = qs.filter(status=g["status"])
-    return filter_by_area(qs, g)
+    status = params.get_choice(request.GET, "status", ("late", "overdue"))
+    if status:
+        qs = qs.filter(status=status)
+    return filter_by_area(qs, request.GET)
 
 
 @login_required

@@ -16,3 +16,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # post_migrate is sent after every migration has run, so every table exists
         post_migrate.connect(_load_reference, sender=self, dispatch_uid="getpower.reference")
+        from axes.signals import user_locked_out
+
+        from .lockout import record_lockout
+
+        user_locked_out.connect(record_lockout, dispatch_uid="getpower.lockout-audit")

@@ -34,6 +34,9 @@ def snapshot(instance, fields: Iterable[str]) -> dict[str, Any]:
 def actor_name(user) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return "system"
+    token = getattr(user, "api_token", None)  # set by the API's token authentication
+    if token is not None:
+        return token.label
     return user.get_username()
 
 

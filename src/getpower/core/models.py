@@ -80,6 +80,8 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT)
+    # 单位管理员: may issue and revoke the organisation's API tokens (docs/security.md)
+    is_org_admin = models.BooleanField("单位管理员", default=False)
 
     class Meta:
         verbose_name = "用户单位"
@@ -162,3 +164,43 @@ class EvaluationRun(models.Model):
         indexes = [models.Index(fields=["rule", "as_of"])]
         verbose_name = "评估批次"
         verbose_name_plural = "评估批次"
+
+
+class ApiToken(models.Model):
+    """A JSON API token of one organisation (``Authorization: Bearer gp_<prefix>_<secret>``). Only the
+    SHA-256 of the whole token is stored; the prefix identifies it in lists, logs and the CLI. Requests
+    with it act as the organisation's service account, so they see and change what the organisation may."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_tokens",
+                                     verbose_name="单位")
+    name = models.CharField("名称", max_length=64)
+    prefix = models.CharField("前缀", max_length=16, unique=True)
+    key_sha256 = models.CharField("令牌SHA-256", max_length=64)
+    service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="服务账号")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="创建人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间")
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}）"
+
+    @property
+    def label(self) -> str:
+        """Who acted, for audit rows and import jobs."""
+        return f"API令牌“{self.name}”（{self.organisation.org_code}）"[:150]
+
+    def status_at(self, now) -> str:
+        if self.revoked_at is not None:
+            return "已吊销"
+        if self.expires_at <= now:
+            return "已过期"
+        return "有效"

@@ -15,3 +15,14 @@ class FilingsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_load_types, sender=self, dispatch_uid="getpower.filings.types")
+        from getpower.domains import kpi
+
+        from .kpis import FILINGS_ON_TIME
+
+        kpi.register(FILINGS_ON_TIME)
+        # the daily tick runs as a job (getpower.jobs), keyed by day
+        from getpower.jobs import registry
+
+        from .services import tick
+
+        registry.register("tick", lambda job, progress: tick())

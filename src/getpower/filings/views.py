@@ -3,9 +3,6 @@ review, downloads, the monthly summary, and the inbox."""
 
 from __future__ import annotations
 
-import io
-
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from getpower.core import exports, params
 from getpower.core.scope import scope_for
 
 from . import services
@@ -27,7 +25,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def index(request):
     qs = services.visible_filings(request.user)
     types = FilingType.objects.filter(active=True)
-    code = request.GET.get("type") or ("F3" if not scope_for(request.user).is_supplier else "")
+    code = params.get_text(request.GET, "type", max_length=16) or (
+        "F3" if not scope_for(request.user).is_supplier else "")
     if code:
         qs = qs.filter(type_id=code)
     now = timezone.now()
@@ -72,11 +71,14 @@ def entries_from(post) -> dict:
 @login_required
 def detail(request, pk: int):
     filing = visible(request, pk)
+    # the two versions to compare (default: the last two); read whatever the filing has
+    wanted_a = params.get_int(request.GET, "a", min_value=1)
+    wanted_b = params.get_int(request.GET, "b", min_value=1)
     versions = list(filing.versions.order_by("number"))
     changes = None
     if len(versions) >= 2:
-        a = int(request.GET.get("a") or versions[-2].number)
-        b = int(request.GET.get("b") or versions[-1].number)
+        a = wanted_a or versions[-2].number
+        b = wanted_b or versions[-1].number
         va = next((v for v in versions if v.number == a), None)
         vb = next((v for v in versions if v.number == b), None)
         if va and vb:
@@ -141,35 +143,35 @@ def summary(request):
     scope = scope_for(request.user)
     if not scope.is_regulator_side:
         raise PermissionDenied("仅主管部门和监管机构可导出报备汇总")
-    month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    month = params.get_text(request.GET, "month", max_length=16) or timezone.localdate().strftime("%Y-%m")
     from getpower.deliverables import DeliverableError, Period
 
     try:
         period = Period.parse(month)
     except DeliverableError as exc:
-        raise Http404(str(exc)) from None
+        raise params.BadParameter("month", month, str(exc)) from None
     qs = services.visible_filings(request.user).filter(due_at__gte=period.start, due_at__lte=period.end)
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = exports.workbook()  # filers' names are stored as text, never as formulas
     head = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
     sheet = book.add_worksheet("汇总")
-    sheet.write_row(0, 0, ["报备类型", "应报", "按时提交", "迟报", "逾期未报", "已接收", "退回修改"], head)
+    exports.write_row(sheet, 0, 0, ["报备类型", "应报", "按时提交", "迟报", "逾期未报", "已接收", "退回修改"], head)
     for r, ftype in enumerate(FilingType.objects.all(), start=1):
         f = qs.filter(type=ftype)
-        sheet.write_row(r, 0, [f"{ftype.code} {ftype.name}", f.count(), f.filter(submitted_at__isnull=False, is_late=False).count(),
-                               f.filter(is_late=True).count(), f.filter(is_overdue=True, submitted_at__isnull=True).count(),
-                               f.filter(status="accepted").count(), f.filter(status="returned").count()])
+        exports.write_row(sheet, r, 0, [
+            f"{ftype.code} {ftype.name}", f.count(), f.filter(submitted_at__isnull=False, is_late=False).count(),
+            f.filter(is_late=True).count(), f.filter(is_overdue=True, submitted_at__isnull=True).count(),
+            f.filter(status="accepted").count(), f.filter(status="returned").count()])
     detail_sheet = book.add_worksheet("明细")
-    detail_sheet.write_row(0, 0, ["报备类型", "报送单位", "期间", "截止时间", "状态", "提交时间", "迟报", "逾期"], head)
+    exports.write_row(detail_sheet, 0, 0, ["报备类型", "报送单位", "期间", "截止时间", "状态", "提交时间", "迟报", "逾期"], head)
     for r, f in enumerate(qs.select_related("type", "filer").order_by("type_id", "filer__org_code"), start=1):
-        detail_sheet.write_row(r, 0, [f.type.code, f.filer.name, f.period, f.due_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                                      STATE_LABELS[f.display_state],
-                                      f.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M") if f.submitted_at else "",
-                                      "是" if f.is_late else "", "是" if f.is_overdue and not f.submitted_at else ""])
+        exports.write_row(detail_sheet, r, 0, [
+            f.type.code, f.filer.name, f.period, f.due_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            STATE_LABELS[f.display_state],
+            f.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M") if f.submitted_at else "",
+            "是" if f.is_late else "", "是" if f.is_overdue and not f.submitted_at else ""])
     sheet.set_column(0, 0, 40)
     detail_sheet.set_column(0, 7, 16)
-    book.close()
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response = HttpResponse(exports.workbook_bytes(book), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="filings_summary_{period.label}.xlsx"'
     return response
 

@@ -5,3 +5,11 @@ class LedgersConfig(AppConfig):
     name = "getpower.ledgers"
     label = "ledgers"
     verbose_name = "台账导入"
+
+    def ready(self) -> None:
+        # the import job kind (getpower.jobs), registered here so that the job queue imports no ledger code
+        from getpower.jobs import registry
+
+        from .jobs import import_finished, import_task
+
+        registry.register("import", import_task, finished=import_finished)

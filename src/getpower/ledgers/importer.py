@@ -4,6 +4,7 @@ atomically. Idempotent by business key: the same file twice changes nothing."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,14 +14,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from getpower.core import audit
 from getpower.core.models import ImportJob
 from getpower.core.scope import Scope, scope_for
+from getpower.domains.signals import ledger_changed
+from getpower.jobs.services import track
 
 from .columns import CellError, LedgerRow, RowError
 from .reader import FileError, read_table
 from .registry import Ledger, get_ledger
 
 ProgressFn = Callable[[float, str], None]
+log = logging.getLogger("getpower.ledgers")
 
 
 @dataclass
@@ -153,13 +158,40 @@ def run_import(
         job = ImportJob.objects.create(
             ledger=ledger.name,
             user=actor if getattr(actor, "is_authenticated", False) else None,
-            actor=actor.get_username(),
+            actor=audit.actor_name(actor) if getattr(actor, "is_authenticated", False) else actor.get_username(),
             channel=channel,
             file_name=file_name[:255],
             file_sha256=hashlib.sha256(data).hexdigest(),
             file_bytes=len(data),
             dry_run=dry_run,
         )
+    # every import is a job row (getpower.jobs): the worker's import job itself, or one recorded here
+    with track("import", label=f"{ledger.label}：{file_name}", user=actor, actor=job.actor, subject=f"import:{job.pk}",
+               args={"ledger": ledger.name, "file_name": file_name, "dry_run": dry_run, "channel": channel,
+                     "import_job": job.pk}) as tracked:
+        if progress is None or tracked.nested:  # a job's task passes the job's own progress
+            report = progress or tracked.progress
+        else:
+            report = both(progress, tracked.progress)
+        result = validate_and_write(ledger, data, file_name, actor=actor, scope=scope, job=job, dry_run=dry_run,
+                                    progress=report, started=started)
+        tracked.result = {"import_job": job.pk, "ok": result.ok, "added": result.added, "updated": result.updated,
+                          "unchanged": result.unchanged, "errors": len(result.errors)}
+        if not result.ok:
+            tracked.fail(f"校验未通过：{len(result.errors)} 处错误，未写入任何数据（导入记录 {job.pk}）")
+    return result
+
+
+def both(first: ProgressFn, second: ProgressFn) -> ProgressFn:
+    def report(fraction: float, stage: str) -> None:
+        first(fraction, stage)
+        second(fraction, stage)
+
+    return report
+
+
+def validate_and_write(ledger: Ledger, data: bytes, file_name: str, *, actor, scope: Scope, job: ImportJob,
+                       dry_run: bool, progress: ProgressFn | None, started: float) -> ImportResult:
     ctx = ImportContext(user=actor, scope=scope, job=job)
     result = ImportResult(job=job, ledger=ledger, ok=False)
 
@@ -201,6 +233,9 @@ def run_import(
                 counts = ledger.write(rows, ctx)
                 if dry_run:
                     transaction.set_rollback(True)
+                elif counts[0] or counts[1]:
+                    # the rules that read this ledger are re-evaluated once the rows are visible to others
+                    transaction.on_commit(lambda: notify_changed(ledger.name, job))
         except Exception:
             job.status = ImportJob.Status.FAILED
             job.finished_at = timezone.now()
@@ -217,3 +252,10 @@ def run_import(
     job.duration_seconds = time.monotonic() - started
     job.save()
     return result
+
+
+def notify_changed(ledger_name: str, job: ImportJob) -> None:
+    """``ledger_changed`` after the import's commit; a failing receiver is logged, the import stands."""
+    for receiver, outcome in ledger_changed.send_robust(sender=ledger_name, job=job):
+        if isinstance(outcome, Exception):
+            log.error("ledger_changed receiver %r failed after import %s", receiver, job.pk, exc_info=outcome)

@@ -261,9 +261,12 @@ def upsert(
     """Create new records, update changed ones (audited with before/after), leave equal ones.
 
     ``items``: (business key, model field values, owning organisation id); ``existing``: business
-    key → the stored record, as a model instance or as a dict of its values by attname (with "id"). Creations are audited once per import (the job records the file and its
-    hash); each update gets its own audit row."""
+    key → the stored record, as a model instance or as a dict of its values by attname (with "id").
+    Creations are audited once per import and owning organisation (the job records the file and its
+    hash; the organisation puts the audit row in the jurisdiction of the authorities over it, as the
+    audit page filters by it); each update gets its own audit row."""
     to_create, to_update, logs = [], [], []
+    created_by_org: dict[int | None, int] = {}
     changed_fields: set[str] = set()
     unchanged = 0
     job_id = ctx.job.pk if ctx.job else None
@@ -271,6 +274,7 @@ def upsert(
         current = existing.get(key)
         if current is None:
             to_create.append(fields)
+            created_by_org[org_id] = created_by_org.get(org_id, 0) + 1
             continue
         if isinstance(current, dict):
             current = model(**current)
@@ -305,15 +309,16 @@ def upsert(
         fast_insert(model, to_create, batch_size=batch_size)
     if to_update:
         model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=batch_size)
-    if to_create:
+    for org_id, created in sorted(created_by_org.items(), key=lambda item: (item[0] is None, item[0] or 0)):
         logs.append(
             audit.build(
                 user=ctx.user,
                 action="import",
                 object_type=object_type,
                 object_id=f"job:{job_id}",
-                after={"created": len(to_create)},
-                reason=f"台账导入（任务 {job_id}）新增 {len(to_create)} 条",
+                after={"created": created},
+                reason=f"台账导入（任务 {job_id}）新增 {created} 条",
+                organisation_id=org_id,
                 job_id=job_id,
             )
         )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
-import xlsxwriter
+from getpower.core import exports
 
 from .registry import Ledger
 
 
 def template_xlsx(ledger: Ledger) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = exports.workbook()
     sheet = book.add_worksheet(ledger.name)
     head = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
     required = book.add_format({"bold": True, "bg_color": "#F8CBAD", "border": 1})
@@ -33,6 +30,5 @@ def template_xlsx(ledger: Ledger) -> bytes:
     notes.write(1, 0, ledger.description)
     notes.write(2, 0, "表头可用中文列名或英文代码；时间格式 YYYY-MM-DD HH:MM[:SS]（北京时间）；日期 YYYY-MM-DD；是/否。")
     for row, col in enumerate(ledger.columns, start=4):
-        notes.write_row(row, 0, [col.code, col.label, col.type_label, col.required_label, col.note])
-    book.close()
-    return buffer.getvalue()
+        exports.write_row(notes, row, 0, [col.code, col.label, col.type_label, col.required_label, col.note])
+    return exports.workbook_bytes(book)

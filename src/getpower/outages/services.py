@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
+from getpower.domains import runs
 from getpower.ledgers.registry import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
@@ -93,8 +94,7 @@ def evaluate(as_of: dt.date, *, engine: str = "duckdb", store: bool = True, acto
     if store:
         evaluation.run = store_run(evaluation, actor=actor)
     evaluation.seconds = time.monotonic() - started
-    if evaluation.run is not None:
-        EvaluationRun.objects.filter(pk=evaluation.run.pk).update(duration_seconds=evaluation.seconds)
+    runs.finish(evaluation.run, evaluation.seconds)
     return evaluation
 
 
@@ -154,9 +154,8 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     statuses = pc.value_counts(findings["status"]).to_pylist() if findings.num_rows else []
     summary = {s["values"]: s["counts"] for s in statuses}
     summary["units_with_counted_outages"] = findings.num_rows
-    run = EvaluationRun.objects.create(
-        rule=RULE, as_of=end_of_day(evaluation.as_of), rulebook_version=evaluation.rulebook.version,
-        engine=evaluation.engine, actor=actor, summary=summary)
+    run = runs.record(RULE, as_of=end_of_day(evaluation.as_of), rulebook=evaluation.rulebook,
+                      engine=evaluation.engine, actor=actor, summary=summary)
     flagged = findings.filter(pc.is_in(findings["status"], pa.array(rules.FLAGGED)))
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     counted = period_counted(evaluation.result, flagged["asset_pk"].combine_chunks())
@@ -170,7 +169,7 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     breaches = flagged.filter(pc.equal(flagged["status"], "breach"))
     open_governance(run, breaches, last_counted_start(counted), company_ids)
     store_claims(run, evaluation, company_ids)
-    from getpower.cockpit.services import snapshot_after_run; snapshot_after_run(run)  # noqa: E702, I001
+    runs.stored(run)
     return run
 
 
@@ -338,7 +337,4 @@ def reopen(item: GovernanceItem, finding: dict, now: dt.datetime, run: Evaluatio
 
 
 def latest_run(as_of: dt.date | None = None) -> EvaluationRun | None:
-    qs = EvaluationRun.objects.filter(rule=RULE)
-    if as_of is not None:
-        qs = qs.filter(as_of__date=as_of)
-    return qs.order_by("-started_at", "-id").first()
+    return runs.latest(RULE, as_of_date=as_of)

@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from getpower.core.models import EvaluationRun, Organisation, Region
+from getpower.core import params
+from getpower.core.models import EvaluationRun, Region
 from getpower.core.scope import filter_by_area, scope_for
 from getpower.grid.models import Asset
 
@@ -41,21 +42,30 @@ def filtered_findings(request, run):
     scope = scope_for(request.user)
     qs = scope.filter(Finding.objects.filter(run=run).select_related("asset", "company", "county"))
     g = request.GET
-    if g.get("status") in ("breach", "warning"):
-        qs = qs.filter(status=g["status"])
-    if g.get("asset_type") in ("line", "tq"):
-        qs = qs.filter(asset_type=g["asset_type"])
+    status = params.get_choice(g, "status", Finding.Status.values)
+    if status:
+        qs = qs.filter(status=status)
+    asset_type = params.get_choice(g, "asset_type", ("line", "tq"))
+    if asset_type:
+        qs = qs.filter(asset_type=asset_type)
     qs = filter_by_area(qs, g)
-    if g.get("q"):
-        qs = qs.filter(Q(asset__asset_id__icontains=g["q"]) | Q(asset__name__icontains=g["q"]))
+    term = params.get_text(g, "q")
+    if term:
+        qs = qs.filter(Q(asset__asset_id__icontains=term) | Q(asset__name__icontains=term))
     return qs
+
+
+def chosen_run(request, run):
+    """A list behind a cockpit number names its run (``?run=``); else the latest."""
+    run_pk = params.get_int(request.GET, "run", min_value=1)
+    if run_pk is not None:
+        return EvaluationRun.objects.filter(rule=services.RULE, pk=run_pk).first() or run
+    return run
 
 
 @login_required
 def findings(request):
-    run = services.latest_run()
-    if request.GET.get("run", "").isdigit():  # a list behind a cockpit number names its run
-        run = EvaluationRun.objects.filter(rule=services.RULE, pk=request.GET["run"]).first() or run
+    run = chosen_run(request, services.latest_run())
     page = None
     items = {}
     if run is not None:
@@ -67,11 +77,11 @@ def findings(request):
             items[item.asset_id] = item
         for f in page:
             f.item = items.get(f.asset_id)
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     scope = scope_for(request.user)
     return render(request, "outages/findings.html", {
-        "title": "频繁停电预警与越限", "run": run, "page": page, "query": params.urlencode(),
+        "title": "频繁停电预警与越限", "run": run, "page": page, "query": query.urlencode(),
         "prefectures": Region.objects.filter(level="prefecture"),
         "companies": scope.suppliers().order_by("org_code") if scope.is_regulator_side else [],
         "is_regulator": scope.is_regulator_side,
@@ -84,15 +94,15 @@ def unit(request, pk: int):
                                                                                            "line")), pk=pk)
     run = services.latest_run()
     as_of = run.as_of.astimezone(timezone.get_current_timezone()).date() if run else timezone.localdate()
-    if request.GET.get("as_of"):
-        try:
-            as_of = dt.date.fromisoformat(request.GET["as_of"])
-        except ValueError:
-            pass
+    as_of = params.get_date(request.GET, "as_of", as_of)
     report = services.unit_report(asset, as_of)
     items = GovernanceItem.objects.filter(asset=asset).order_by("-cycle")
     return render(request, "outages/unit.html", {
         "title": f"{asset.name} 停电情况", "asset": asset, "as_of": as_of, "report": report, "items": items,
+        # the charts' data, for json_script (event ids and reasons are company text: never hand-built JSON)
+        "timeline": [{"t": d["start_ts"], "m": d["minutes"], "c": bool(d["counted"]), "r": d["reason_label"],
+                      "e": d["event_id"]} for d in report["decisions"]],
+        "history": [{"t": h["start"], "y": h["year_count"], "w": h["window_count"]} for h in report["history"]],
     })
 
 
@@ -105,18 +115,18 @@ def scoped_items(request):
 @login_required
 def governance_list(request):
     qs = scoped_items(request)
-    status = request.GET.get("status")
-    if status in GovernanceItem.Status.values:
-        qs = qs.filter(status=status)
-    elif status == "open":
+    status = params.get_choice(request.GET, "status", [*GovernanceItem.Status.values, "open"])
+    if status == "open":
         qs = qs.exclude(status=GovernanceItem.Status.CLOSED)
+    elif status:
+        qs = qs.filter(status=status)
     qs = filter_by_area(qs, request.GET)
     counts = dict(scoped_items(request).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     page = Paginator(qs.order_by("status", "-opened_at"), 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "outages/governance_list.html", {
-        "title": "频繁停电治理（闭环销号）", "page": page, "query": params.urlencode(),
+        "title": "频繁停电治理（闭环销号）", "page": page, "query": query.urlencode(),
         "statuses": [(value, label, counts.get(value, 0)) for value, label in GovernanceItem.Status.choices],
         "open_total": sum(n for s, n in counts.items() if s != GovernanceItem.Status.CLOSED),
         "series": governance.open_items_over_time(scoped_items(request)),
@@ -184,13 +194,17 @@ def records(request):
     scope = scope_for(request.user)
     qs = scope.filter(Outage.objects.select_related("asset", "company"))
     g = request.GET
-    if g.get("company"):
-        qs = qs.filter(company__org_code=g["company"])
-    if g.get("exclusion"):
-        qs = qs.filter(exclusion=g["exclusion"])
-    if g.get("asset"):
-        qs = qs.filter(asset_id=g["asset"])
-    claim = g.get("claim")
+    # the heading names the company: only one inside the user's jurisdiction (else 404)
+    company = params.get_company(g, scope)
+    if company is not None:
+        qs = qs.filter(company=company)
+    exclusion = params.get_choice(g, "exclusion", [value for value, _ in Outage._meta.get_field("exclusion").choices])
+    if exclusion:
+        qs = qs.filter(exclusion=exclusion)
+    asset = params.get_int(g, "asset", min_value=1)
+    if asset is not None:
+        qs = qs.filter(asset_id=asset)
+    claim = params.get_choice(g, "claim", ("accepted", "rejected"))
     run = services.latest_run()
     qs = qs.order_by("-start_time")
     if claim in ("accepted", "rejected") and run is not None:
@@ -199,8 +213,7 @@ def records(request):
         page.object_list = [by_id[i] for i in page.object_list]
     else:
         page = Paginator(qs, 50).get_page(g.get("page"))
-    params = g.copy()
-    params.pop("page", None)
-    return render(request, "outages/records.html", {"title": "停电记录", "page": page, "query": params.urlencode(),
-                                                     "company": Organisation.objects.filter(
-                                                         org_code=g.get("company")).first()})
+    query = g.copy()
+    query.pop("page", None)
+    return render(request, "outages/records.html", {"title": "停电记录", "page": page, "query": query.urlencode(),
+                                                     "company": company})

@@ -74,3 +74,8 @@ def load_demo(say: Step = print, *, scale: dict | None = None) -> None:
         started = time.monotonic()
         extend(structure, say)
         say(f"    （{extend.__name__}：{time.monotonic() - started:.1f}s）")
+    # the demo has evaluated its data as of its own day (runs_demo): the re-evaluations its imports
+    # queued for the worker (as of now) would only replace those runs
+    from getpower.jobs.evaluations import cancel_automatic
+
+    cancel_automatic("演示数据已按演示日评估")

@@ -62,17 +62,9 @@ def demo_filings_step(structure, say) -> None:
 
 def service_account(org):
     """A non-login account of an organisation, acting for it in the demo (no password hashing)."""
-    from getpower.core.models import Profile
+    from getpower.core.services import service_account as account
 
-    User = get_user_model()
-    username = f"svc_{org.org_code}".lower()[:150]
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, first_name=org.name[:150])
-        user.set_unusable_password()
-        user.save()
-        Profile.objects.create(user=user, organisation=org)
-    return user
+    return account(org)
 
 
 def filer_account(filing: Filing, admin):

@@ -16,6 +16,8 @@ def navigation(request):
         items.insert(1, ("监管驾驶舱", "/cockpit/"))
         items.append(("审计日志", "/audit/"))
     items += [("工作日历", "/calendar/"), ("规则参数", "/rulebook/"), ("数据字典", "/dictionary/")]
+    if getattr(getattr(user, "profile", None), "is_org_admin", False):
+        items.append(("API 令牌", "/account/tokens/"))
     if role == Role.ADMIN:
         items.append(("管理后台", "/admin/"))
     return {"nav": items, "role": role, "role_label": ROLE_LABELS[role], "current_org": organisation_of(user)}

@@ -5,26 +5,26 @@ the user's jurisdiction is a 404, whatever link led there."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import threading
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import close_old_connections
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from getpower.core import exports, params
 from getpower.core.models import AuditLog, ImportJob, Region
 from getpower.core.scope import REGULATOR_ROLES, Role, filter_by_area, scope_for
 from getpower.grid.models import Asset
+from getpower.jobs.models import Job
+from getpower.ledgers.jobs import queue_import
 from getpower.ledgers.registry import all_ledgers, get_ledger
 from getpower.ledgers.templates import template_xlsx
 from getpower.rulebook.models import RulebookVersion
@@ -95,12 +95,17 @@ def scoped_assets(request):
 
 
 def filter_assets(request, qs):
-    asset_type = request.GET.get("type")
-    if asset_type in ("line", "tq"):
+    """The list's filters (type, prefecture, county, company, search term); ``qs`` is already scoped,
+    and a company outside the user's jurisdiction is a 404 (``params.get_company``)."""
+    asset_type = params.get_choice(request.GET, "type", ("line", "tq"))
+    if asset_type:
         qs = qs.filter(asset_type=asset_type)
     qs = filter_by_area(qs, request.GET, company=None)
-    if request.GET.get("q"):
-        term = request.GET["q"].strip()
+    company = params.get_company(request.GET, scope_for(request.user))
+    if company is not None:
+        qs = qs.filter(company=company)
+    term = params.get_text(request.GET, "q")
+    if term:
         qs = qs.filter(Q(asset_id__icontains=term) | Q(name__icontains=term))
     return qs
 
@@ -109,11 +114,14 @@ def filter_assets(request, qs):
 def asset_list(request):
     qs = filter_assets(request, scoped_assets(request)).order_by("asset_type", "asset_id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    scope = scope_for(request.user)
     return render(request, "web/asset_list.html", {
-        "title": "线路与台区", "page": page, "query": params.urlencode(),
+        "title": "线路与台区", "page": page, "query": query.urlencode(),
         "prefectures": Region.objects.filter(level="prefecture"),
+        "companies": scope.suppliers().order_by("org_code"),
+        "company": params.get_company(request.GET, scope),
     })
 
 
@@ -124,53 +132,30 @@ def asset_detail(request, pk: int):
     return render(request, "web/asset_detail.html", {"title": str(asset), "asset": asset, "tqs": tqs})
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def asset_export(request):
-    """CSV of the assets in the user's jurisdiction (same scoping as the pages)."""
+    """CSV of the assets in the user's jurisdiction (same scoping as the pages). Through core.exports:
+    a name that could start a spreadsheet formula is written as text."""
     qs = filter_assets(request, scoped_assets(request)).order_by("asset_type", "asset_id")
     ledger = get_ledger("assets")
-    writer = csv.writer(Echo())
+    writer = exports.csv_line_writer()
+
+    def number(value):
+        return "" if value is None else int(value) if float(value).is_integer() else value
 
     def rows():
-        yield "\ufeff" + writer.writerow([c.code for c in ledger.columns])
+        yield exports.BOM + writer.writerow([c.code for c in ledger.columns])
         for a in qs.iterator(chunk_size=5000):
             yield writer.writerow([a.asset_id, a.asset_type, a.name, a.company.org_code, a.county_id,
                                    a.township_code, a.line.asset_id if a.line else "",
-                                   "" if a.rated_kva is None else f"{a.rated_kva:g}", a.users, a.area_type])
+                                   number(a.rated_kva), a.users, a.area_type])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(rows(), content_type=exports.CSV_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="assets.csv"'
     return response
 
 
 # -- imports -------------------------------------------------------------------------------------
-
-def run_import_job(job_id: int, ledger: str, data: bytes, file_name: str, user_id: int, dry_run: bool):
-    from django.contrib.auth import get_user_model
-
-    from getpower.ledgers.importer import run_import
-
-    try:
-        user = get_user_model().objects.get(pk=user_id)
-        job = ImportJob.objects.get(pk=job_id)
-        run_import(ledger, data, file_name, user=user, dry_run=dry_run, channel="web", job=job)
-    except Exception as exc:  # recorded on the job; the page shows it
-        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, errors=[
-            {"row": 0, "column": "", "label": "", "value": "", "reason": f"导入失败：{exc}"}])
-
-
-def run_import_in_background(*args) -> None:
-    """The same job on its own thread (large uploads); the thread's connection is closed after."""
-    try:
-        run_import_job(*args)
-    finally:
-        close_old_connections()
-
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -187,23 +172,11 @@ def imports(request):
                 messages.error(request, f"文件过大（{upload.size / 1048576:.1f} MB），上限 "
                                         f"{settings.GETPOWER_IMPORT_MAX_BYTES / 1048576:.0f} MB，请分批导入")
             else:
-                import hashlib
-
-                data = upload.read()
-                job = ImportJob.objects.create(
-                    ledger=ledger, user=request.user, actor=request.user.get_username(), channel="web",
-                    organisation=getattr(getattr(request.user, "profile", None), "organisation", None),
-                    file_name=upload.name[:255], file_sha256=hashlib.sha256(data).hexdigest(),
-                    file_bytes=len(data), dry_run=bool(request.POST.get("dry_run")),
-                )
-                args = (job.pk, ledger, data, upload.name, request.user.pk, job.dry_run)
-                if getattr(settings, "GETPOWER_IMPORT_SYNC", False) or len(data) < 2 * 1024 * 1024:
-                    run_import_job(*args)
-                else:
-                    threading.Thread(target=run_import_in_background, args=args, daemon=True).start()
-                from django.shortcuts import redirect
-
-                return redirect(f"/imports/{job.pk}/")
+                # the file is kept and an import job queued: the worker runs it (getpower.jobs), and
+                # the job page follows its progress; a restart of the web server loses nothing
+                record, _ = queue_import(ledger, upload.read(), upload.name, user=request.user,
+                                         dry_run=bool(request.POST.get("dry_run")))
+                return redirect(f"/imports/{record.pk}/")
     jobs = ImportJob.objects.all()
     if scope.role != Role.ADMIN and scope.role not in REGULATOR_ROLES:
         jobs = jobs.filter(user=request.user) if not scope.org_ids else jobs.filter(
@@ -227,7 +200,8 @@ def visible_job(request, pk: int) -> ImportJob:
 def import_job(request, pk: int):
     job = visible_job(request, pk)
     template = "web/import_progress.html" if request.htmx else "web/import_job.html"
-    return render(request, template, {"title": f"导入任务 {job.pk}", "job": job})
+    queued = Job.objects.filter(kind=Job.Kind.IMPORT, subject=f"import:{job.pk}").order_by("-id").first()
+    return render(request, template, {"title": f"导入任务 {job.pk}", "job": job, "queued": queued})
 
 
 @login_required
@@ -272,7 +246,7 @@ def calendar_page(request):
                 messages.success(request, f"已载入 {schedule.year} 年节假日安排")
         except (ValueError, services.ScheduleError) as exc:
             messages.error(request, f"载入失败：{exc}")
-    year = int(request.GET.get("year") or dt.date.today().year)
+    year = params.get_int(request.GET, "year", dt.date.today().year, min_value=1990, max_value=2100)
     from getpower.workdays.calendar import load_calendar
 
     cal = load_calendar()
@@ -330,19 +304,23 @@ def audit_page(request):
     if not scope.everything:
         qs = qs.filter(organisation__region__code__startswith=scope.region_prefix)
     for field in ("action", "object_type"):
-        if request.GET.get(field):
-            qs = qs.filter(**{field: request.GET[field]})
-    if request.GET.get("actor"):
-        qs = qs.filter(actor__icontains=request.GET["actor"])
-    if request.GET.get("object_id"):
-        qs = qs.filter(object_id__icontains=request.GET["object_id"])
-    if request.GET.get("since"):
-        qs = qs.filter(at__date__gte=request.GET["since"])
+        value = params.get_text(request.GET, field, max_length=64)
+        if value:
+            qs = qs.filter(**{field: value})
+    actor = params.get_text(request.GET, "actor")
+    if actor:
+        qs = qs.filter(actor__icontains=actor)
+    object_id = params.get_text(request.GET, "object_id")
+    if object_id:
+        qs = qs.filter(object_id__icontains=object_id)
+    since = params.get_date(request.GET, "since")
+    if since:
+        qs = qs.filter(at__date__gte=since)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "web/audit.html", {
-        "title": "审计日志", "page": page, "query": params.urlencode(),
+        "title": "审计日志", "page": page, "query": query.urlencode(),
         "types": AuditLog.objects.values_list("object_type", flat=True).distinct().order_by("object_type"),
     })
 
@@ -359,12 +337,14 @@ def filing_ledger(request, code: str, template: str, title: str, default_period:
     from getpower.deliverables import DeliverableError, Period, producer, to_xlsx
 
     companies = scope_for(request.user).suppliers().order_by("org_code")
-    if request.GET.get("company") and request.GET.get("period"):
-        company = companies.filter(org_code=request.GET["company"]).first()
+    company_code = params.get_text(request.GET, "company", max_length=64)
+    wanted = params.get_text(request.GET, "period")
+    if company_code and wanted:
+        company = companies.filter(org_code=company_code).first()
         if company is None:
             raise Http404
         try:
-            period = Period.parse(request.GET["period"])
+            period = Period.parse(wanted)
         except DeliverableError as exc:
             messages.error(request, str(exc))
         else:
