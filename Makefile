@@ -8,7 +8,7 @@ PORT ?= 8000
 # CI=1 (or GETPOWER_REQUIRE_ALL=1): PostgreSQL and the browser tests are required, never skipped.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup system-deps demo test test-sqlite test-postgres lint bench clean
+.PHONY: setup system-deps demo test test-fast test-sqlite test-postgres lint bench clean
 
 $(BIN)/getpower: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: setup
 
 test: setup system-deps lint
 	bash scripts/run-tests.sh
+
+# while developing: SQLite only, no browser/spark/worker/postgres tests, in parallel, stops at the first failure
+test-fast: setup lint
+	bash scripts/run-tests.sh --fast
 
 bench: setup
 	$(BIN)/python -m bench

@@ -61,7 +61,7 @@ DATABASES = ("sqlite", "postgresql")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/getpower_bench_r3"
 DATA_DIR = VAR_BENCH / "r3"
 SOURCES = ("src/getpower/outages/services.py", "src/getpower/outages/rules.py", "src/getpower/analytics/extract.py",
-           "src/getpower/analytics/engine.py", "src/getpower/ledgers/registry.py", "src/getpower/cockpit/services.py")
+           "src/getpower/analytics/engine.py", "src/getpower/ledgers/bulk.py", "src/getpower/cockpit/services.py")
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:

@@ -53,6 +53,14 @@ class Province:
     users: dict
     password: str = PASSWORD
 
+    def fresh(self) -> Province:
+        """The same province with its users read again from the database (for one test of a module that
+        shares the province: whatever an earlier test changed on the objects is not carried over)."""
+        from django.contrib.auth import get_user_model
+
+        by_pk = get_user_model().objects.in_bulk([user.pk for user in self.users.values()])
+        return Province(users={name: by_pk[user.pk] for name, user in self.users.items()}, password=self.password)
+
 
 def import_text(ledger: str, text: str, *, user=None, name: str = "test.csv"):
     result = run_import(ledger, text.encode("utf-8"), name, user=user)

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
+import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
+import django
 import typer
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+from rich.console import Console
+from rich.table import Table
+from typer._click import exceptions as click_errors
+
+from getpower.core import exports
+from getpower.domains.registry import all_domains
+from getpower.ledgers.columns import CHINA, CellError, parse_time
+from getpower.workdays.calendar import load_calendar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="getpower 获得电力数字化监管平台")
@@ -40,14 +57,10 @@ def fail(code: str, message: str, status: int) -> None:
 
 
 def setup_django(db: str | None) -> None:
-    from django.conf import settings
-
     if db:
         os.environ["GETPOWER_DATABASE_URL"] = db
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "getpower.settings")
     if not settings.configured or not getattr(settings, "_getpower_ready", False):
-        import django
-
         django.setup()
 
 
@@ -59,15 +72,11 @@ def main_callback(
         fail("bad_db_url", f"无法识别的数据库 URL：{db}", 2)
     setup_django(db)
     if db is None and "GETPOWER_DATABASE_URL" not in os.environ:
-        from django.conf import settings
-
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def parse_moment(text: str, name: str) -> dt.datetime:
     """A date (start of day) or a time, in China time; otherwise a usage error (exit 2)."""
-    from getpower.ledgers.columns import CHINA, CellError, parse_time
-
     text = text.strip()
     try:
         return parse_time(text)
@@ -91,9 +100,8 @@ def parse_day(text: str, name: str) -> dt.date:
 @app.command()
 def migrate() -> None:
     """创建或升级数据库结构，并载入内置参考数据（行政区划、工作日历、默认规则）。"""
-    from django.core.management import call_command
-
     call_command("migrate", interactive=False, verbosity=0)
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core.models import Region
     from getpower.workdays.models import HolidaySchedule
 
@@ -110,6 +118,7 @@ def import_ledger(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只校验，不写入")] = False,
 ) -> None:
     """导入一个台账文件：先校验全部行，无误后整体写入。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.ledgers.importer import run_import
     from getpower.ledgers.registry import all_ledgers
 
@@ -143,8 +152,8 @@ def workdays(
     region: Annotated[str | None, typer.Option("--region", help="县级或州市行政区划代码（适用地方补充假日）")] = None,
 ) -> None:
     """打印 FROM 至 TO 经过的工作日数（规则 R1）。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core.models import Region
-    from getpower.workdays.calendar import load_calendar
 
     a, b = parse_moment(start, "FROM"), parse_moment(end, "TO")
     if a > b:
@@ -181,9 +190,6 @@ def resolve_format(fmt: str | None) -> str:
 
 def emit(rows: list[dict], columns: list[str], fmt: str, meta: dict, title: str) -> None:
     """Write results as CSV (the cli.md columns), JSON (the same fields plus more) or a table."""
-    import json
-
-    from getpower.core import exports
 
     if fmt == "csv":
         # A machine interface (cli.md "CSV outputs"): ids, codes and numbers, byte for byte as specified,
@@ -197,9 +203,6 @@ def emit(rows: list[dict], columns: list[str], fmt: str, meta: dict, title: str)
         payload = {**meta, "results": rows}
         typer.echo(json.dumps(payload, ensure_ascii=False, default=cell, indent=1))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
         table = Table(title=title)
         for c in columns:
             table.add_column(c)
@@ -267,8 +270,6 @@ def run_evaluation(domain, given: dict) -> None:
 
 def evaluate_command(domain):
     """The ``evaluate`` sub-command of a rule domain, its options read from the declaration."""
-    import inspect
-
     def command(**given) -> None:
         run_evaluation(domain, given)
 
@@ -301,8 +302,6 @@ def evaluate_command(domain):
 def install_domain_commands() -> None:
     """One ``evaluate`` sub-command per registered rule domain (the registry is filled when Django's
     apps are ready, so this runs after ``django.setup()``)."""
-    from getpower.domains.registry import all_domains
-
     known = {c.name for c in evaluate_app.registered_commands}
     for domain in all_domains():
         if domain.name not in known:
@@ -317,7 +316,8 @@ def ledger(
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（.xlsx 或 .csv），默认 <台账>_<单位>_<月份>.xlsx")] = None,
 ) -> None:
     """按报送格式生成某供电单位某月的报备台账（R5）。"""
-    from getpower.deliverables import DeliverableError, produce, to_csv, to_xlsx
+    # the app's modules need Django, set up by main_callback once the command line is read
+    from getpower.filings.producers import DeliverableError, produce, to_csv, to_xlsx
 
     if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):
         fail("bad_output", f"输出文件须为 .xlsx 或 .csv：{out}", 2)
@@ -337,6 +337,7 @@ def report(
     region: Annotated[str | None, typer.Option("--region", help="省、州市或县区行政区划代码（默认全省）")] = None,
 ) -> None:
     """生成某月某区域的“获得电力”监管月报（指标汇总、排名与各类清单）。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.cockpit import report as monthly
     from getpower.cockpit import services
 
@@ -384,6 +385,7 @@ def serve(
     no_worker: Annotated[bool, typer.Option("--no-worker", help="不启动后台任务进程（另行运行 getpower worker）")] = False,
 ) -> None:
     """在 127.0.0.1 上提供网站服务，并启动后台任务进程（生产环境：须设置 GETPOWER_SECRET_KEY，且不能开启调试模式）。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.web.server import production_problems, run_server
 
     problems = production_problems()
@@ -435,6 +437,7 @@ def createuser(
     org_admin: Annotated[bool, typer.Option("--org-admin", help="单位管理员（可管理本单位的 API 令牌）")] = False,
 ) -> None:
     """创建登录账号（密码须通过强度校验：至少 10 个字符，不能是常见密码、纯数字或与用户名相近）。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core.services import create_user
 
     try:
@@ -451,10 +454,8 @@ def demo(
     no_worker: Annotated[bool, typer.Option("--no-worker", help="不启动后台任务进程")] = False,
 ) -> None:
     """迁移数据库、生成合成的云南演示数据并评估，然后在 127.0.0.1 提供网站服务。"""
-    import time
 
-    from django.core.management import call_command
-
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.synthetic.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     started = time.monotonic()
@@ -465,6 +466,7 @@ def demo(
     for username, (_, label) in DEMO_USERS.items():
         typer.echo(f"  {username:<14}{label}")
     if not no_serve:
+        # the app's modules need Django, set up by main_callback once the command line is read
         from getpower.web.server import run_server
 
         with worker_beside(not no_worker):
@@ -477,6 +479,7 @@ def unlock(
     ip: Annotated[str | None, typer.Option("--ip", help="被锁定的地址")] = None,
 ) -> None:
     """解除登录锁定（连续登录失败后的账号或地址锁定），并记入审计日志。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core.lockout import unlock as lift
 
     if not username and not ip:
@@ -495,8 +498,7 @@ def token_create(
     days: Annotated[int, typer.Option("--days", help="有效期（天）")] = 365,
 ) -> None:
     """为单位创建 API 令牌：令牌只输出这一次（标准输出），平台只保存其 SHA-256。"""
-    from django.utils import timezone
-
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core import tokens
     from getpower.core.models import Organisation
 
@@ -516,6 +518,7 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(prefix: Annotated[str, typer.Argument(help="令牌前缀（见 getpower token list）")]) -> None:
     """吊销 API 令牌（立即生效）。"""
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core import tokens
     from getpower.core.models import ApiToken
 
@@ -534,8 +537,7 @@ def token_list(
     fmt: Annotated[str | None, FORMAT_OPTION] = None,
 ) -> None:
     """列出 API 令牌（前缀、单位、名称、到期与最近使用时间、状态；不含令牌本身）。"""
-    from django.utils import timezone
-
+    # the app's modules need Django, set up by main_callback once the command line is read
     from getpower.core.models import ApiToken
 
     fmt = resolve_format(fmt)
@@ -586,8 +588,6 @@ def invoke(args: list[str]) -> int:
     """Run the command line and return its exit status. Usage errors that the argument parser (click,
     inside typer) finds itself — a missing option, an unknown command — are written the platform's way,
     in Chinese with the English code of the problem, instead of click's English box."""
-    from typer._click import exceptions as click_errors
-
     try:
         result = app(args=args, prog_name="getpower", standalone_mode=False)
     except click_errors.NoArgsIsHelpError as exc:  # the help (rich prints it while the error is made)
@@ -609,8 +609,6 @@ def invoke(args: list[str]) -> int:
 
 def usage_message(exc, errors) -> tuple[str, str]:
     """click's usage error (English) → (code, message in Chinese)."""
-    import re
-
     text = exc.format_message()
     hint = ""
     if getattr(exc, "param_hint", None):
@@ -647,8 +645,6 @@ def usage_message(exc, errors) -> tuple[str, str]:
 
 
 def _apps_ready() -> bool:
-    from django.apps import apps as django_apps
-
     return django_apps.ready
 
 

@@ -6,7 +6,7 @@ from getpower.api import api
 from getpower.connections import lookup
 from getpower.disclosure import views as public
 from getpower.filings import views as filing_views
-from getpower.web import errors, tokens, views
+from getpower.web import errors, views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
@@ -22,8 +22,8 @@ urlpatterns = [
     path("calendar/", views.calendar_page, name="calendar"),
     path("rulebook/", views.rulebook_page, name="rulebook"),
     path("audit/", views.audit_page, name="audit"),
-    path("account/tokens/", tokens.token_list, name="account-tokens"),
-    path("account/tokens/<str:prefix>/revoke/", tokens.token_revoke, name="account-token-revoke"),
+    path("account/tokens/", views.token_list, name="account-tokens"),
+    path("account/tokens/<str:prefix>/revoke/", views.token_revoke, name="account-token-revoke"),
     path("healthz", views.healthz),
     path("favicon.ico", errors.favicon, name="favicon"),
     path("jobs/", include("getpower.jobs.urls")),

@@ -25,6 +25,8 @@ from getpower.arrears.rules import (
     evaluate_arrears,
 )
 
+pytestmark = pytest.mark.engine
+
 CHINA = ZoneInfo("Asia/Shanghai")
 MINUTE = 60
 HOUR = 3600

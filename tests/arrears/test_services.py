@@ -12,7 +12,9 @@ from getpower.arrears import services
 from getpower.arrears.models import ArrearsCase
 from getpower.cli import app
 from getpower.core.models import Organisation
-from tests.factories import import_text
+from tests.factories import build_province, import_text
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 CHINA = dt.timezone(dt.timedelta(hours=8))

@@ -127,7 +127,7 @@ def test_f3_filed_returned_resubmitted_and_accepted(ui: Page, live_server, f3):
     ui.goto(f"{base}/inbox/")
     returned = data_rows(ui, "inbox").filter(has_text=f"退回修改：{COMMENT}")
     expect(returned).to_have_count(1)
-    expect(returned.locator("td").nth(1)).to_have_text("returned")
+    expect(returned.locator("td").nth(1)).to_have_text("已退回")
     returned.locator("a", has_text="查看").click()
     ui.wait_for_url(url)
     expect(ui.locator("#filing-status")).to_have_text("退回修改")

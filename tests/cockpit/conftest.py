@@ -1,14 +1,18 @@
 """The cockpit's test data: the test province with the small ledgers, evaluated in October and
-November 2026, with the present fixed at 2026-11-27 (November is the running month)."""
+November 2026, with the present fixed at 2026-11-27 (November is the running month).
+
+The modules that read the evaluated months share them (``pytestmark = pytest.mark.shared_data(build=build_evaluated)``,
+tests/conftest.py): built once per module, each test in a savepoint rolled back after it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.test import override_settings
 
 from getpower.cockpit import services
-from tests.factories import import_text
+from tests.factories import build_province, import_text
 
 from .ledgers import APPS, CASES, OUTAGES_2026, PAUSES
 
@@ -29,12 +33,22 @@ def fixed_now(monkeypatch):
     return NOW
 
 
-@pytest.fixture
-def ledgers(province, fixed_now):
+def import_ledgers() -> None:
     import_text("outages", OUTAGES_2026, name="outages.csv")
     import_text("applications", APPS, name="apps.csv")
     import_text("application_pauses", PAUSES, name="pauses.csv")
     import_text("arrears_cases", CASES, name="cases.csv")
+
+
+def _evaluated_in(shared_data) -> bool:
+    """Whether the module shares `build_evaluated`'s data (which holds the ledgers and the runs)."""
+    return isinstance(shared_data, dict) and "2026-11" in shared_data
+
+
+@pytest.fixture
+def ledgers(province, fixed_now, shared_data):
+    if not _evaluated_in(shared_data):
+        import_ledgers()
     return province
 
 
@@ -52,8 +66,25 @@ def evaluate_month(month: str) -> dict:
             "R4": arrears.evaluate(dt.datetime(2026, 11, 26, 12, tzinfo=CHINA)).run}
 
 
+def build_evaluated() -> dict:
+    """The province, its ledgers and the runs of October and November 2026, as of the fixed present."""
+    with pytest.MonkeyPatch.context() as patch, override_settings(GETPOWER_COCKPIT_CACHE_SECONDS=0,
+                                                                  GETPOWER_COCKPIT_RECHECK_SECONDS=0):
+        patch.setattr(services, "now", lambda: NOW)
+        province = build_province()
+        import_ledgers()
+        return {"2026-10": evaluate_month("2026-10"), "2026-11": evaluate_month("2026-11"), "province": province}
+
+
 @pytest.fixture
-def evaluated(ledgers):
-    october = evaluate_month("2026-10")
-    november = evaluate_month("2026-11")
-    return {"2026-10": october, "2026-11": november, "province": ledgers}
+def evaluated(request, db, shared_data, fixed_now):
+    """The evaluated months: the module's shared ones (runs and users read afresh), or built for this test."""
+    if not _evaluated_in(shared_data):
+        province = request.getfixturevalue("ledgers")
+        return {"2026-10": evaluate_month("2026-10"), "2026-11": evaluate_month("2026-11"), "province": province}
+    return {"2026-10": fresh_runs(shared_data["2026-10"]), "2026-11": fresh_runs(shared_data["2026-11"]),
+            "province": shared_data["province"].fresh()}
+
+
+def fresh_runs(runs: dict) -> dict:
+    return {rule: type(run).objects.get(pk=run.pk) for rule, run in runs.items()}

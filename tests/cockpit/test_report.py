@@ -4,7 +4,6 @@ printable page and the workbook download on the web."""
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -13,6 +12,9 @@ from typer.testing import CliRunner
 from getpower.cli import app
 from getpower.cockpit import report
 
+from .conftest import build_evaluated
+
+pytestmark = pytest.mark.shared_data(build=build_evaluated)
 runner = CliRunner()
 SHEETS = ["指标汇总", "排名", "频繁停电", "超时报装", "欠费停电违规", "停电治理"]
 
@@ -74,7 +76,7 @@ def test_report_html_is_printable_and_standalone(evaluated, tmp_path):
     assert 'id="trend-composite"' in html
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Chromium not installed")
+@pytest.mark.browser
 def test_report_pdf_with_headless_chromium(evaluated, tmp_path):
     out = tmp_path / "report.pdf"
     result = runner.invoke(app, ["report", "--month", "2026-11", "--region", "530102", "--out", str(out)])

@@ -1,5 +1,5 @@
 """KPI snapshots: written by every evaluation run, for every area, as hand-computed; the composite
-from the rulebook's weights; the filings hook; a failing snapshot never loses the run."""
+from the rulebook's weights; the filings hook (a failing snapshot: test_before_runs.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 
 from getpower.cockpit import services
 from getpower.cockpit.models import KpiSnapshot, MonthState
-from getpower.core.models import EvaluationRun
 
-from .conftest import CHINA
+from .conftest import build_evaluated
+
+pytestmark = pytest.mark.shared_data(build=build_evaluated)
 
 
 def value(month: str, level: str, code: str, kpi: str) -> float | None:
@@ -124,19 +125,3 @@ def test_filings_kpi_when_the_filings_app_provides_it(evaluated, monkeypatch):
     # the filings score now counts in 昆明's composite (weight 10)
     assert value("2026-11", "prefecture", "530100", "composite") == pytest.approx(
         (30 * 50 + 30 * 200 / 3 + 15 * 0 + 15 * 200 / 3 + 10 * 80) / 100, abs=1e-4)
-
-
-def test_a_failing_snapshot_never_loses_the_run(ledgers, monkeypatch, caplog):
-    from getpower.outages import services as outages
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(services, "recompute", broken)
-    run = outages.evaluate(dt.date(2026, 11, 25)).run
-    assert EvaluationRun.objects.filter(pk=run.pk).exists()
-    assert "cockpit" in caplog.text and not MonthState.objects.exists()
-    monkeypatch.undo()
-    monkeypatch.setattr(services, "now", lambda: dt.datetime(2026, 11, 27, tzinfo=CHINA))
-    assert services.ensure_months() == ["2026-11"]  # the page view catches up
-    assert value("2026-11", "province", "530000", "outage_per_1000_tq") == 500.0

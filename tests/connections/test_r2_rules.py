@@ -37,7 +37,7 @@ from getpower.rulebook.parameters import CONNECTION_LIMITS
 from getpower.workdays.calendar import WorkCalendar
 
 # Ibis 12 itself calls DuckDB's deprecated fetch_arrow_table() on every query
-pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
+pytestmark = [pytest.mark.engine, pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")]
 
 CHINA = ZoneInfo("Asia/Shanghai")
 PARAMS = R2Params.from_values({})

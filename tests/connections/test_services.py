@@ -13,7 +13,9 @@ from getpower.cli import app
 from getpower.connections import services
 from getpower.connections.models import Application, ApplicationPause
 from getpower.ledgers.importer import run_import
-from tests.factories import import_text
+from tests.factories import build_province, import_text
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -153,7 +155,8 @@ def test_pages_are_scoped(apps, client, province):
     a3 = Application.objects.get(app_id="A3")
     client.login(username="whpg", password=province.password)
     assert client.get(f"/connections/applications/{a3.pk}/").status_code == 404
-    assert client.get("/connections/").status_code == 200
+    own = client.get("/connections/").content.decode()
+    assert "A2" in own and "A3" not in own and "盘龙供电局" not in own  # its overdue application, no other company's
     client.logout()
     client.login(username="wh_authority", password=province.password)
     page = client.get("/connections/").content.decode()

@@ -18,6 +18,9 @@ from getpower.cli import app
 from getpower.core import tokens
 from getpower.core.models import ApiToken, AuditLog, ImportJob, Organisation
 from getpower.grid.models import Asset
+from tests.factories import build_province
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 

@@ -7,6 +7,9 @@ from typer.testing import CliRunner
 
 from getpower.cli import app
 from getpower.core.models import AuditLog
+from tests.factories import build_province
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 WRONG = "not-the-password"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
-from getpower.deliverables import Period
 from getpower.filings import schedule, services
 from getpower.filings.models import Filing, FilingType, FilingVersion, Notification
-from tests.factories import import_text
+from getpower.filings.producers import Period
+from tests.factories import build_province, import_text
 from tests.outages.fixtures import OUTAGES
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -55,6 +59,26 @@ def opened(province, settings):
     return province
 
 
+@pytest.fixture
+def periods(province, settings):
+    """The periods opened, nothing marked overdue yet: for filings submitted at past moments (history is
+    written in order, so a submission cannot be dated before a later "overdue" mark)."""
+    settings.GETPOWER_FILINGS_FIRST_MONTH = "2026-01"
+    import_text("outages", OUTAGES)
+    services.load_filing_types()
+    services.open_periods(at(2026, 3, 15))
+    return province
+
+
+def summary_cells(response, sheet: str) -> list:
+    """The cells of one sheet of the filings summary workbook."""
+    from python_calamine import CalamineWorkbook
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_name(sheet).to_python()
+    return [cell for row in rows for cell in row]
+
+
 def f3_of(org_code, period="2026-02"):
     return Filing.objects.get(type_id="F3", filer__org_code=org_code, period=period)
 
@@ -88,7 +112,7 @@ def test_overdue_and_reminders(opened):
 
 def test_submit_freezes_a_version_that_nobody_can_change(opened):
     filing = f3_of("WHPG", "2026-03")
-    services.save_entries(filing, opened.users["whpg"], {"remarks": "已安排治理", "rows": {}})
+    services.save_entries(filing, opened.users["whpg"], {"remarks": "已安排治理", "rows": {}}, now=at(2026, 3, 31, 19))
     version = services.submit(filing, opened.users["whpg"], now=at(2026, 3, 31, 20))
     filing.refresh_from_db()
     assert filing.status == "submitted" and not filing.is_late
@@ -108,9 +132,9 @@ def test_submit_freezes_a_version_that_nobody_can_change(opened):
     assert FilingVersion.objects.get(pk=version.pk).reason == ""
 
 
-def test_late_submission_is_marked_late(opened):
+def test_late_submission_is_marked_late(periods):
     filing = f3_of("WHPG", "2026-02")
-    services.submit(filing, opened.users["whpg"], now=at(2026, 3, 2))
+    services.submit(filing, periods.users["whpg"], now=at(2026, 3, 2))
     filing.refresh_from_db()
     assert filing.is_late and filing.status == "submitted" and not filing.is_overdue
 
@@ -143,6 +167,40 @@ def test_return_resubmit_with_reason_diff_and_accept(opened):
     assert filing.status == "accepted"
 
 
+def test_history_is_written_in_order_and_messages_state_the_filing_as_it_was(opened):
+    """Issue 23 item 2: an "overdue" mark and message exist only for a filing that was overdue then; a
+    submission cannot be dated before a later event of its filing; messages carry the event's time and a
+    Chinese type."""
+    filing = f3_of("WHPG", "2026-02")  # due 2026-02-28, marked overdue by the tick of 3/15
+    assert filing.is_overdue
+    with pytest.raises(services.FilingError):
+        services.submit(filing, opened.users["whpg"], now=at(2026, 2, 20))  # before the overdue mark
+    services.submit(filing, opened.users["whpg"], now=at(2026, 3, 16))
+    services.review(filing, opened.users["wh_authority"], "accept", now=at(2026, 3, 17))
+    filing.refresh_from_db()
+    assert filing.status == "accepted" and filing.is_late and not filing.is_overdue
+    events = list(filing.events.order_by("at", "id").values_list("transition", flat=True))
+    assert events == ["overdue", "submit", "accept"]
+    overdue = Notification.objects.get(user=opened.users["whpg"], filing=filing, kind="overdue")
+    assert overdue.at == at(2026, 3, 15) and overdue.get_kind_display() == "逾期未报"
+    accepted = Notification.objects.get(user=opened.users["whpg"], kind="accepted", text__contains="（2026-02）")
+    assert accepted.at == at(2026, 3, 17) and accepted.get_kind_display() == "已接收"
+    services.tick(at(2026, 3, 18))  # a later tick says nothing more about the filed filing
+    assert Notification.objects.filter(user=opened.users["whpg"], filing=filing).count() == 1
+
+
+def test_inbox_shows_chinese_types_and_the_unread_count(opened, client):
+    client.force_login(opened.users["whpg"])
+    unread = Notification.objects.filter(user=opened.users["whpg"], read_at__isnull=True).count()
+    assert unread > 0
+    home = client.get("/").content.decode()
+    assert re.search(rf'href="/inbox/"[^>]*>消息（{unread}）</a>', home)
+    page = client.get("/inbox/").content.decode()
+    assert "逾期未报" in page and ">overdue<" not in page
+    client.post("/inbox/")
+    assert re.search(r'href="/inbox/"[^>]*>消息</a>', client.get("/").content.decode())
+
+
 def test_only_the_filer_submits(opened):
     with pytest.raises(PermissionDenied):
         services.submit(f3_of("WHPG", "2026-03"), opened.users["plpg"])
@@ -162,7 +220,8 @@ def test_pages_scope_and_immutability_through_http(opened, client):
     assert "五华供电局" in page and "盘龙供电局" not in page
     response = client.get(f"/filings/{filing.pk}/versions/1.xlsx")
     assert response.status_code == 200 and response["X-Content-SHA256"] == filing.versions.get().sha256
-    assert client.get("/filings/summary.xlsx?month=2026-03").status_code == 200
+    detail = summary_cells(client.get("/filings/summary.xlsx?month=2026-03"), "明细")
+    assert "五华供电局" in detail and "盘龙供电局" not in detail  # the authority's county only
 
 
 def test_f1_missing_row_becomes_a_finding(opened):
@@ -210,14 +269,14 @@ def test_filing_page_renders_and_submits_what_was_typed(opened, client):
     assert client.get(f"/filings/{filing.pk}/").status_code == 200
 
 
-def test_on_time_counts_feed_the_cockpit_rate_of_every_region(opened):
+def test_on_time_counts_feed_the_cockpit_rate_of_every_region(periods):
     from getpower.domains import kpi as kpis
     from getpower.filings.kpis import filings_rate
 
     on_time = f3_of("WHPG", "2026-02")  # due at the end of February
-    services.submit(on_time, opened.users["whpg"], now=at(2026, 2, 20))
+    services.submit(on_time, periods.users["whpg"], now=at(2026, 2, 20))
     late = f3_of("KMPG", "2026-02")
-    services.submit(late, opened.users["kmpg"], now=at(2026, 3, 2))
+    services.submit(late, periods.users["kmpg"], now=at(2026, 3, 2))
     due = [f for f in Filing.objects.select_related("county") if at(2026, 2, 1, 0) <= f.due_at < at(2026, 3, 1, 0)]
     assert on_time.pk in {f.pk for f in due} and late.pk in {f.pk for f in due}
 
@@ -237,3 +296,13 @@ def test_on_time_counts_feed_the_cockpit_rate_of_every_region(opened):
         want = expected(area.prefix)
         assert (rates[(area.level, code)].value if (area.level, code) in rates else None) == want, code
     assert not any(level == "company" for level, _ in rates)
+
+
+def test_the_summary_link_is_shown_only_to_those_it_serves(opened, client):
+    """Issue 23 item 3: a supply company is not shown a link that answers 403."""
+    client.force_login(opened.users["whpg"])
+    assert "导出本月报备汇总" not in client.get("/filings/").content.decode()
+    assert client.get("/filings/summary.xlsx").status_code == 403
+    client.force_login(opened.users["wh_authority"])
+    assert "导出本月报备汇总" in client.get("/filings/").content.decode()
+    assert "报备类型" in summary_cells(client.get("/filings/summary.xlsx"), "汇总")

@@ -18,9 +18,10 @@ from getpower.domains.signals import ledger_changed
 from getpower.jobs import evaluations, services
 from getpower.jobs.models import Job
 from getpower.outages.models import Finding, GovernanceItem
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, build_province
 
-pytestmark = pytest.mark.django_db
+# one province for the module (tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_data(build=build_province)]
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from getpower.core.models import ImportJob, Organisation
-from getpower.ledgers.registry import RawJSON, fast_insert
+from getpower.ledgers.bulk import RawJSON, fast_insert
 from getpower.workdays.calendar import CHINA
 
 AWKWARD = ["", "a,b", 'say "hi"', "two\nlines", "back\\slash", "tab\there", "\\.", "\\N", "中文，全角", " "]

@@ -12,15 +12,24 @@ from getpower.core.models import AuditLog
 from getpower.grid.models import Asset
 from getpower.outages import governance, services
 from getpower.outages.models import GovernanceItem
-from tests.factories import import_text
+from tests.factories import build_province, import_text
 
 from .fixtures import OUTAGES
 
 
-@pytest.fixture
-def item(province):
+def build_breach():
+    """The province with WH-T1 in breach on 2026-03-01: its governance item opened (shared by the module)."""
+    province = build_province()
     import_text("outages", OUTAGES)
     services.evaluate(dt.date(2026, 3, 1))
+    return province
+
+
+pytestmark = pytest.mark.shared_data(build=build_breach)
+
+
+@pytest.fixture
+def item(province):
     return GovernanceItem.objects.get(asset__asset_id="WH-T1")
 
 

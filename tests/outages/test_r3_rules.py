@@ -37,6 +37,8 @@ from getpower.outages.rules import (
     frequent_outage_expressions,
 )
 
+pytestmark = pytest.mark.engine
+
 CHINA = ZoneInfo("Asia/Shanghai")
 MINUTE = 60
 HOUR = 3600

@@ -16,9 +16,11 @@ from getpower.core.models import EvaluationRun
 from getpower.grid.models import Asset
 from getpower.outages import services
 from getpower.outages.models import Finding, GovernanceItem, Outage
-from tests.factories import import_text
+from tests.factories import build_province, import_text
 
 from .fixtures import EXPECTED_CSV, OUTAGES
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 
@@ -197,40 +199,11 @@ def test_stored_claims_are_the_records_claims_company_by_company(outages):
     assert any(e["accepted"] for e in expected.values()) and any(e["rejected"] for e in expected.values())
 
 
-@pytest.mark.django_db(transaction=True)
-def test_extraction_outside_a_transaction_reads_the_same_tables(province, monkeypatch):
-    """Outside a transaction, a province's extraction on PostgreSQL goes through ADBC on a connection of
-    its own (one, in one snapshot); it must give exactly what Django's own connection gives. A few
-    units' extraction stays on Django's connection."""
-    from django.db import connection
-
-    from getpower.analytics import extract
-
-    import_text("outages", OUTAGES, name="outages.csv")
-    opened = []
-    adbc_connect = extract._adbc_connect
-    monkeypatch.setattr(extract, "_adbc_connect", lambda: opened.append(1) or adbc_connect())
-    pg = connection.vendor == "postgresql"
-    province_tables = services.extract_tables()
-    assert len(opened) == (1 if pg else 0)
-    unit = Asset.objects.get(asset_id="WH-T2").pk
-    some = services.extract_tables([unit])
-    assert len(opened) == (1 if pg else 0)
-    monkeypatch.setattr(extract, "_adbc_usable", lambda: False)
-    assert all(a.equals(d) for a, d in zip(province_tables, services.extract_tables(), strict=True))
-    assert province_tables[1].num_rows == Outage.objects.count() and some[1].num_rows < province_tables[1].num_rows
-    if pg:  # parameters are bound client-side for ADBC too
-        sql = "SELECT o.id, o.event_id FROM outages_outage o WHERE o.asset_id = %s AND o.event_id <> %s ORDER BY o.id"
-        schema = pa.schema([("outage_pk", pa.int64()), ("event_id", pa.string())])
-        assert extract.query_arrow(sql, [unit, "E'x"], schema, via="adbc").equals(
-            extract.query_arrow(sql, [unit, "E'x"], schema, via="django"))
-
-
 def test_f3_of_a_company_evaluated_alone_is_the_province_s(outages, monkeypatch):
     """A company's F3 evaluates only its units and the lines feeding them; it must list what the
     province-wide evaluation lists, and a company without units gets an empty ledger."""
     from getpower.core.models import Organisation
-    from getpower.deliverables import Period
+    from getpower.filings.producers import Period
     from getpower.outages import f3
 
     period = Period.parse("2026-03")

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import time
 
 import pytest
 
 from getpower.synthetic.applications import (
     APPLICATION_COLUMNS,
+    DEMO_PER_COUNTY_PER_MONTH,
     PAUSE_COLUMNS,
     TIME_FIELDS,
     generate_applications,
 )
-from getpower.synthetic.arrears import ARREARS_COLUMNS, generate_arrears_cases
+from getpower.synthetic.arrears import ARREARS_COLUMNS, DEMO_CASES, generate_arrears_cases
 from getpower.synthetic.outages import DEMO_AS_OF
 from getpower.synthetic.province import INCREMENTAL, ORG_COLUMNS, build_structure, to_csv
 from getpower.workdays.calendar import CHINA
@@ -57,14 +57,23 @@ def test_deterministic_by_seed(small):
     assert generate_arrears_cases(structure, until=DEMO_AS_OF, seed=7) != cases
 
 
-def test_demo_volume_is_quick():
-    structure = build_structure()
-    started = time.process_time()
-    apps, pauses = generate_applications(structure, until=DEMO_AS_OF)
-    assert time.process_time() - started < 5
-    assert 22000 <= len(apps) <= 28000
-    assert 0.08 <= len(pauses) / len(apps) <= 0.13
-    assert len(generate_arrears_cases(structure, until=DEMO_AS_OF)) == 300
+def test_volume_follows_the_rate_per_county_and_month(small):
+    """Applications: the given rate for each of the 129 counties over the days from 1 January (the demo's
+    18 a month: about 25,000, one in ten paused); arrears cases: the count asked for (the demo's 300)."""
+    structure, apps, pauses, _ = small
+    counties = len(structure.county_supplier)
+    months = ((DEMO_AS_OF - dt.date(DEMO_AS_OF.year, 1, 1)).days + 1) / 30.44
+    demo_apps, demo_pauses = generate_applications(structure, until=DEMO_AS_OF)
+    assert counties == 129
+    for rows, rate in ((apps, PER_COUNTY_PER_MONTH), (demo_apps, DEMO_PER_COUNTY_PER_MONTH)):
+        assert 0.9 <= len(rows) / (rate * counties * months) <= 1.1, (rate, len(rows))
+    assert 22000 <= len(demo_apps) <= 28000
+    assert 0.08 <= len(pauses) / len(apps) <= 0.13 and 0.08 <= len(demo_pauses) / len(demo_apps) <= 0.13
+    # every county has its applications, not a few counties all of them
+    per_county = collections.Counter(r["county_code"] for r in demo_apps)
+    assert len(per_county) == counties and min(per_county.values()) > 0.3 * len(demo_apps) / counties
+    assert len(generate_arrears_cases(structure, until=DEMO_AS_OF)) == DEMO_CASES == 300
+    assert len(generate_arrears_cases(structure, until=DEMO_AS_OF, count=40)) == 40
 
 
 def test_application_rows_are_well_formed(small):

@@ -11,7 +11,7 @@ import pytest
 from getpower.synthetic.outages import DEMO_AS_OF, OUTAGE_COLUMNS, generate_outages
 from getpower.synthetic.province import ASSET_COLUMNS, ORG_COLUMNS, build_structure, generate_assets, to_csv
 
-AS_OF = dt.date(2026, 11, 25)
+AS_OF = DEMO_AS_OF  # the demo's day: its data run up to it and its evaluations are as of it
 SCALE = {"lines_total": 200, "tq_per_line": 8}
 MONTHS = (AS_OF - dt.date(2026, 1, 1)).days / 30.44
 
@@ -32,8 +32,18 @@ def small():
     return structure, assets, rows
 
 
-def test_demo_as_of_is_the_evaluation_day():
-    assert DEMO_AS_OF == AS_OF
+def test_the_data_reach_the_evaluation_day_and_stop_there(small):
+    """Generated up to a day (the demo's evaluation day), outages begin on every one of the last days up to
+    it and none after it; those still going on at its end began on it."""
+    _, _, rows = small
+    assert AS_OF == dt.date(2026, 11, 25)  # the hand-checked dates below
+    days = {when(r["start_time"]).date() for r in rows}
+    assert max(days) == AS_OF
+    assert {AS_OF - dt.timedelta(days=n) for n in range(7)} <= days
+    ongoing = [when(r["start_time"]).date() for r in rows if not r["end_time"]]
+    assert ongoing and set(ongoing) == {AS_OF}
+    earlier = list(generate_outages(small[1], until=AS_OF - dt.timedelta(days=30)))
+    assert max(when(r["start_time"]).date() for r in earlier) == AS_OF - dt.timedelta(days=30)
 
 
 def test_deterministic_by_seed(small):

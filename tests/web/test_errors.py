@@ -10,6 +10,9 @@ import pytest
 from django.test import Client
 
 from getpower.web import errors
+from tests.factories import build_province
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 LAYOUT = '<header class="top">'
 BRAND = "云南“获得电力”监管平台"
@@ -83,12 +86,12 @@ def test_500_is_a_chinese_page_without_the_database(rf, django_assert_num_querie
     assert "服务器内部错误（500）" in text and "请稍后重试" in text
 
     # through the URLconf: a view that fails answers with the same page
-    from getpower.web import views
+    from getpower.web.views import health
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "JsonResponse", broken)
+    monkeypatch.setattr(health, "JsonResponse", broken)
     failing = Client(raise_request_exception=False).get("/healthz")
     assert failing.status_code == 500 and "服务器内部错误（500）" in page_of(failing)
 
@@ -158,10 +161,17 @@ def test_bad_filing_version_parameter_answers_400(client, province, settings):
 
 @pytest.mark.django_db
 def test_report_without_month_opens_on_the_latest_month(client, province):
+    """Without runs the latest month is the present one; the page and the workbook name it."""
+    from django.utils import timezone
+
+    from getpower.cockpit.services import month_of
+
     login(client, province, "regulator")
+    month = month_of(timezone.now())
     response = client.get("/cockpit/report/")
-    assert response.status_code == 200
-    assert client.get("/cockpit/report.xlsx").status_code == 200
+    assert response.status_code == 200 and f"监管月报（{month}）" in response.content.decode()
+    workbook = client.get("/cockpit/report.xlsx")
+    assert workbook.status_code == 200 and workbook["Content-Disposition"].endswith(f'_{month}.xlsx"')
 
 
 # -- the API: bounded paging, 422 in the declared shape, in Chinese --------------------------------
@@ -194,8 +204,13 @@ def test_api_paging_is_bounded(client, province, url, query, field, words):
 @pytest.mark.parametrize("url", API_LISTS)
 def test_api_paging_within_bounds_answers(client, province, url):
     login(client, province, "regulator")
-    assert client.get(url, {"limit": "1000", "offset": "0"}).status_code == 200
-    assert client.get(url, {"limit": "1", "offset": "5"}).status_code == 200
+    everything = client.get(url, {"limit": "1000", "offset": "0"})
+    assert everything.status_code == 200
+    body = everything.json()
+    assert len(body["items"]) == body["count"]
+    one = client.get(url, {"limit": "1", "offset": "5"})
+    assert one.status_code == 200
+    assert one.json()["items"] == body["items"][5:6]
 
 
 @pytest.mark.django_db

@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from getpower.cli import app
-from tests.factories import import_text
+from tests.factories import build_province, import_text
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 runner = CliRunner()
 HOSTILE = ['=HYPERLINK("http://x/","点我")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(1+1)", "-1+2"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from getpower.core.models import AuditLog
-from tests.factories import import_text
+from tests.factories import build_province, import_text
 from tests.outages.fixtures import OUTAGES
+
+pytestmark = pytest.mark.shared_data(build=build_province)  # one province for the module (tests/conftest.py)
 
 
 def login(client, province, username):

@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.test import override_settings
 
 from getpower.cockpit import services as cockpit_services
 from getpower.filings import services as filing_services
@@ -17,7 +18,7 @@ from getpower.filings.models import Filing
 from getpower.grid.models import Asset
 from tests.cockpit.conftest import NOW, evaluate_month
 from tests.cockpit.ledgers import APPS, CASES, OUTAGES_2026, PAUSES
-from tests.factories import import_text
+from tests.factories import build_province, import_text
 
 HOSTILE = '<img src=x onerror="window.__xss=1">'
 HOSTILE_OUTAGE = (
@@ -93,20 +94,33 @@ def assert_strict_policy(response) -> None:
     assert not any("http" in source or source == "*" for sources in csp.values() for source in sources), csp
 
 
+SITE_SETTINGS = {"GETPOWER_COCKPIT_CACHE_SECONDS": 0, "GETPOWER_FILINGS_FIRST_MONTH": "2026-10"}
+
+
+def build_site():
+    """The cockpit's two evaluated months, a hostile event id on WH-T1 and the filing periods opened."""
+    with pytest.MonkeyPatch.context() as patch, override_settings(**SITE_SETTINGS):
+        patch.setattr(cockpit_services, "now", lambda: NOW)
+        province = build_province()
+        import_text("outages", OUTAGES_2026, name="outages.csv")
+        import_text("outages", HOSTILE_OUTAGE, name="hostile.csv")
+        import_text("applications", APPS, name="apps.csv")
+        import_text("application_pauses", PAUSES, name="pauses.csv")
+        import_text("arrears_cases", CASES, name="cases.csv")
+        evaluate_month("2026-10")
+        evaluate_month("2026-11")
+        filing_services.tick(dt.datetime(2026, 11, 15, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+        return province
+
+
+pytestmark = pytest.mark.shared_data(build=build_site)  # read by every test, built once
+
+
 @pytest.fixture
 def site(province, monkeypatch, settings):
-    """The cockpit's two evaluated months, a hostile event id on WH-T1 and the filing periods opened."""
-    settings.GETPOWER_COCKPIT_CACHE_SECONDS = 0
-    settings.GETPOWER_FILINGS_FIRST_MONTH = "2026-10"
+    for name, value in SITE_SETTINGS.items():
+        setattr(settings, name, value)
     monkeypatch.setattr(cockpit_services, "now", lambda: NOW)
-    import_text("outages", OUTAGES_2026, name="outages.csv")
-    import_text("outages", HOSTILE_OUTAGE, name="hostile.csv")
-    import_text("applications", APPS, name="apps.csv")
-    import_text("application_pauses", PAUSES, name="pauses.csv")
-    import_text("arrears_cases", CASES, name="cases.csv")
-    evaluate_month("2026-10")
-    evaluate_month("2026-11")
-    filing_services.tick(dt.datetime(2026, 11, 15, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     return province
 
 

@@ -30,6 +30,7 @@ def spark_session():
     global _spark_session
     with _spark_lock:
         if _spark_session is None:
+            # pyspark is optional (the "spark" extra) and slow to import: loaded only when Spark runs
             from pyspark.sql import SparkSession
 
             warehouse = tempfile.mkdtemp(prefix="getpower-spark-")
@@ -81,6 +82,7 @@ def register(con, name: str, table: pa.Table) -> ibis.Table:
 
 
 def _spark_schema(schema: pa.Schema):
+    # pyspark is optional (the "spark" extra): loaded only when Spark runs
     from pyspark.sql import types as T
 
     mapping: dict[Any, Any] = {

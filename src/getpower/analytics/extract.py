@@ -53,6 +53,7 @@ _local = threading.local()
 
 def _adbc_connect():
     """An ADBC connection to the PostgreSQL database Django's connection is on (its parameters and password)."""
+    # the ADBC driver takes seconds to import and serves PostgreSQL only: not loaded on the SQLite default
     import adbc_driver_postgresql.dbapi
     from psycopg.conninfo import make_conninfo
 

@@ -6,12 +6,13 @@ import datetime as dt
 
 from getpower.domains.registry import Output, RuleDomain
 
+from .kpis import ARREARS_VIOLATIONS
+from .services import evaluate as evaluate_r4
+
 COLUMNS = ("case_id", "check", "status")
 
 
 def evaluate(*, as_of: dt.datetime, engine: str = "duckdb", store: bool = True, actor: str = "system"):
-    from .services import evaluate as evaluate_r4
-
     return evaluate_r4(as_of, engine=engine, store=store, actor=actor)
 
 
@@ -21,8 +22,6 @@ def output(evaluation, fmt: str, options: dict) -> Output:
 
 
 def declaration() -> RuleDomain:
-    from .kpis import ARREARS_VIOLATIONS
-
     return RuleDomain(
         name="arrears", rule="R4", label="居民小区欠费停电",
         description="每个案件每项检查一行；已取消的案件不列出", ledgers=("arrears_cases",), evaluate=evaluate,

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 import pyarrow as pa
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -136,8 +137,6 @@ def can_acknowledge(user, case: ArrearsCase) -> bool:
 
 @transaction.atomic
 def post_message(case: ArrearsCase, user, kind: str, text: str) -> CaseMessage:
-    from django.core.exceptions import PermissionDenied
-
     scope = scope_for(user)
     org = getattr(getattr(user, "profile", None), "organisation", None)
     if kind == CaseMessage.Kind.ACKNOWLEDGE:

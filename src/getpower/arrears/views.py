@@ -7,15 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from getpower.core import params
-from getpower.core.models import EvaluationRun, Region
-from getpower.core.scope import filter_by_area, scope_for
+from getpower.core.models import Region
+from getpower.core.scope import scope_for
 
-from . import services
+from . import lists, services
 from .models import ArrearsCase, ArrearsFinding
 
 
@@ -33,36 +32,8 @@ def checks_by_case(cases, run=None) -> dict[int, list[ArrearsFinding]]:
     return out
 
 
-@login_required
-def case_list(request):
-    scope = scope_for(request.user)
-    qs = scoped_cases(request)
-    view = params.get_choice(request.GET, "view", ("inbox", "unacknowledged", "violations"), "")
-    org = getattr(getattr(request.user, "profile", None), "organisation", None)
-    if view == "inbox" and org is not None:
-        qs = qs.filter(routed_to=org)
-    if view == "unacknowledged":
-        qs = qs.filter(acknowledged_at__isnull=True, reported_at__isnull=False)
-    run = services.latest_run()
-    run_pk = params.get_int(request.GET, "run", min_value=1)
-    if run_pk is not None:  # a list behind a cockpit number names its run
-        run = EvaluationRun.objects.filter(rule=services.RULE, pk=run_pk).first() or run
-    if view == "violations" and run is not None:
-        qs = qs.filter(pk__in=ArrearsFinding.objects.filter(run=run, status="violation").values("case_id"))
-    qs = filter_by_area(qs, request.GET)
-    page = Paginator(qs.order_by("-planned_cut_at"), 50).get_page(request.GET.get("page"))
-    checks = checks_by_case([c.pk for c in page], run)
-    for c in page:
-        c.checks = checks.get(c.pk, [])
-        c.violations = sum(1 for f in c.checks if f.status == "violation")
-        c.pending = sum(1 for f in c.checks if f.status == "pending")
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "arrears/list.html", {
-        "title": "居民小区欠费停电", "page": page, "query": query.urlencode(), "view": view, "run": run,
-        "is_supplier": scope.is_supplier, "warnings": services.company_warnings(scope) if scope.is_supplier else [],
-        "labels": services.CHECK_LABELS,
-    })
+# the case list (filters, sort, pages, downloads): declared in lists.py on the one list-page pattern
+case_list = lists.CASES.view
 
 
 class CaseForm(forms.Form):
@@ -150,8 +121,6 @@ def case_message(request, pk: int):
 
 @login_required
 def case_notice(request, pk: int):
-    from django.http import Http404, HttpResponse
-
     case = get_object_or_404(scoped_cases(request), pk=pk)
     if not case.notice_file:
         raise Http404

@@ -7,6 +7,8 @@ class CockpitConfig(AppConfig):
     verbose_name = "监管驾驶舱"
 
     def ready(self) -> None:
+        # the cockpit subscribes to stored runs (no domain imports the cockpit); its services import
+        # the models, loaded only now
         from getpower.domains.signals import run_stored
 
         from .services import snapshot_after_run

@@ -20,6 +20,7 @@ from getpower.domains.kpi import (  # noqa: F401  (the cockpit's modules read th
     Measure,
     offered,
 )
+from getpower.rulebook.parameters import BY_KEY
 
 COMPOSITE = Kpi("composite", "综合评分", "分", True, 1, "各指标得分按规则参数权重加权平均（见 docs/cockpit.md）", None, None)
 
@@ -85,7 +86,5 @@ def composite(measures: dict[str, dict[AreaKey, Measure]], weights: dict[str, fl
 
 def weights_from(values: dict) -> dict[str, float]:
     """The composite weights of a rulebook version's values (missing keys: their defaults)."""
-    from getpower.rulebook.parameters import BY_KEY
-
     return {k.code: float(values.get(k.weight_key, BY_KEY[k.weight_key].default if k.weight_key in BY_KEY else 0))
             for k in scored()}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone
 
 from getpower.arrears import kpis as arrears_kpis
@@ -25,7 +26,7 @@ from getpower.connections import kpis as connection_kpis
 from getpower.connections.models import TimeLimitFinding
 from getpower.connections.services import CLASS_LABELS
 from getpower.core import exports
-from getpower.deliverables import cell as xlsx_cell
+from getpower.filings.producers import cell as xlsx_cell
 from getpower.outages import kpis as outage_kpis
 from getpower.outages.models import Finding, GovernanceItem
 
@@ -294,8 +295,6 @@ def render_html(data: ReportData, *, standalone: bool = True, links: dict | None
         context["report_js"] = (STATIC_DIR / "js/cockpit-report.js").read_text(encoding="utf-8")
         context["geo_json"] = json.loads((STATIC_DIR / geo_path).read_text(encoding="utf-8"))
     else:
-        from django.templatetags.static import static
-
         context["geo_url"] = static(geo_path)
     return render_to_string("cockpit/report.html", context)
 

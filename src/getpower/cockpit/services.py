@@ -26,6 +26,9 @@ from django.utils import timezone
 
 from getpower.core.models import EvaluationRun
 from getpower.domains import registry
+from getpower.outages.models import GovernanceItem
+from getpower.rulebook.models import RulebookVersion
+from getpower.rulebook.services import rulebook_at
 
 from . import kpis
 from .kpis import AreaKey, Context, Geography, Measure, all_kpis
@@ -113,9 +116,6 @@ def is_current(month: str) -> bool:
 def state_stamp(month: str) -> str:
     """What besides the runs the month's snapshots depend on: the rulebook version in force at the
     month's end (composite weights) and, while the month runs, the governance items."""
-    from getpower.outages.models import GovernanceItem
-    from getpower.rulebook.models import RulebookVersion
-
     version = (RulebookVersion.objects.filter(effective_from__lte=last_day(month))
                .order_by("-effective_from", "-number").values_list("number", flat=True).first())
     stamp = f"rb{version or 0}"
@@ -157,8 +157,6 @@ def _stored(month: str, kpi: str) -> dict[AreaKey, Measure]:
 def recompute(month: str, *, rules: set[str] | None = None) -> MonthState:
     """Recompute and store the month's KPIs for every area. With ``rules``, only the KPIs of those
     rules' runs plus the state-based ones and the composite (the others keep their snapshots)."""
-    from getpower.rulebook.services import rulebook_at
-
     month = parse_month(month)
     runs = month_runs(month)
     run_ids = {rule: (run.pk if run else None) for rule, run in runs.items()}

@@ -6,12 +6,13 @@ import datetime as dt
 
 from getpower.domains.registry import Output, RuleDomain
 
+from .kpis import ON_TIME_RATE
+from .services import evaluate as evaluate_r2
+
 COLUMNS = ("app_id", "user_class", "check", "elapsed_workdays", "limit_workdays", "status")
 
 
 def evaluate(*, as_of: dt.datetime, engine: str = "duckdb", store: bool = True, actor: str = "system"):
-    from .services import evaluate as evaluate_r2
-
     return evaluate_r2(as_of, engine=engine, store=store, actor=actor)
 
 
@@ -23,8 +24,6 @@ def output(evaluation, fmt: str, options: dict) -> Output:
 
 
 def declaration() -> RuleDomain:
-    from .kpis import ON_TIME_RATE
-
     return RuleDomain(
         name="time-limits", rule="R2", label="用电报装时限",
         description="每个已开始的环节一行，每个申请一行 total", ledgers=("applications", "application_pauses"),

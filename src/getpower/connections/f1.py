@@ -5,11 +5,14 @@ cannot be connected in time (the upgrade completes after the deadline) are liste
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from getpower.core.scope import organisation_subtree_ids
-from getpower.deliverables import CHINA, Deliverable, Period
+from getpower.filings.models import Filing, MissingFromF1
+from getpower.filings.producers import CHINA, Deliverable, Period
 
 from . import services
 from .models import Application
@@ -65,3 +68,33 @@ def produce(company, period: Period, evaluation: services.R2Evaluation | None = 
                        meta={"统计截止": period.end, "报送期限": f"{period.next().label}-10 前",
                              "规则版本": f"v{version}" if version else "—"},
                        notes=["低压用户接入需10千伏及以上公共电网升级改造、工期无法满足接电时限的，应明确工程完成时限并报备（附件2第一部分）。"])
+
+
+def check_f1_missing(now: dt.datetime) -> int:
+    """The seam from R2: a late grid-upgrade connection missing from a filed F1 becomes a finding.
+    One R2 evaluation per month serves every filed F1 of that month (not one per filing: a tick runs
+    every day over every filing since go-live). A ``check`` step of the filing centre's tick
+    (registered in ``ConnectionsConfig.ready()``)."""
+    filed_states = [Filing.Status.SUBMITTED, Filing.Status.RESUBMITTED, Filing.Status.ACCEPTED]
+    by_period: dict[str, list[Filing]] = {}
+    for filing in Filing.objects.filter(type__code__in=["F1", "F1L"], status__in=filed_states
+                                        ).select_related("type", "filer"):
+        by_period.setdefault(filing.period, []).append(filing)
+    found = 0
+    for label, filings in by_period.items():
+        period = Period.parse(label)
+        app_pks = sorted({pk for f in filings for pk in candidates(f.filer, period).values_list("pk", flat=True)})
+        evaluation = services.evaluate(period.end, store=False, app_pks=app_pks) if app_pks else None
+        for filing in filings:
+            latest = filing.versions.order_by("-number").first()
+            if latest is None or evaluation is None:
+                continue
+            filed = {r["_key"] for r in latest.content["rows"]}
+            rows, _ = f1_rows(filing.filer, period, evaluation)
+            for row in rows:
+                if row["state"].startswith("预计") or row["app_id"] in filed:
+                    continue
+                _, created = MissingFromF1.objects.get_or_create(
+                    filing=filing, application_id=row["_app_pk"], defaults={"state": row["state"], "detected_at": now})
+                found += int(created)
+    return found

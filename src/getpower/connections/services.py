@@ -16,7 +16,7 @@ from django.db.models import Q
 from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.domains import runs
-from getpower.ledgers.registry import fast_insert
+from getpower.ledgers.bulk import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA, load_calendar
 

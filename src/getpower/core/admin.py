@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from . import audit, tokens
+from .lockout import record_unlock
 from .models import ApiToken, AuditLog, ImportJob, Organisation, Profile, Region
 
 
@@ -21,8 +23,6 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("org_code", "name")
 
     def save_model(self, request, obj, form, change):
-        from . import audit
-
         before = None
         if change:
             before = audit.snapshot(Organisation.objects.get(pk=obj.pk), form.changed_data)
@@ -97,8 +97,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from . import tokens
-
         token, secret = tokens.issue(org=form.cleaned_data["organisation"], name=form.cleaned_data["name"],
                                      days=form.cleaned_data["days"], actor=request.user)
         obj.pk, obj.prefix, obj.name, obj.organisation = token.pk, token.prefix, token.name, token.organisation
@@ -111,8 +109,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="吊销所选 API 令牌")
     def revoke_tokens(self, request, queryset):
-        from . import tokens
-
         count = sum(tokens.revoke(token, actor=request.user) for token in queryset)
         self.message_user(request, f"已吊销 {count} 个令牌", messages.SUCCESS)
 
@@ -124,15 +120,11 @@ admin.site.unregister(AccessAttempt)
 @admin.register(AccessAttempt)
 class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
     def delete_model(self, request, obj):
-        from .lockout import record_unlock
-
         super().delete_model(request, obj)
         record_unlock(username=obj.username, ip_address=obj.ip_address, removed=1, actor=request.user,
                       via="管理后台")
 
     def delete_queryset(self, request, queryset):
-        from .lockout import record_unlock
-
         rows = list(queryset)
         super().delete_queryset(request, queryset)
         for obj in rows:

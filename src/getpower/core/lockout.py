@@ -16,13 +16,19 @@ import ipaddress
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off, get_credentials, get_failure_limit
 from axes.models import AccessAttempt
+from axes.utils import reset
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Sum
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+from . import audit
+from .models import AuditLog, Profile
 
 LOCKOUT_OBJECT = "auth.lockout"
 
@@ -97,8 +103,6 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 def _organisation_id(username: str | None) -> int | None:
-    from .models import Profile
-
     if not username:
         return None
     return Profile.objects.filter(user__username=username).values_list("organisation_id", flat=True).first()
@@ -106,9 +110,6 @@ def _organisation_id(username: str | None) -> int | None:
 
 def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
     """``axes.signals.user_locked_out`` receiver: one audit row per lock (account and/or address)."""
-    from . import audit
-    from .models import AuditLog
-
     by_account, by_address = LockoutHandler().failure_counts(request, get_credentials(username))
     locks = []
     if username and by_account >= account_limit():
@@ -134,8 +135,6 @@ def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
 
 
 def record_unlock(*, username: str | None, ip_address: str | None, removed: int, actor=None, via: str) -> None:
-    from . import audit
-
     key = (username or ip_address or "-")[:128]
     audit.record(user=actor, action="unlock", object_type=LOCKOUT_OBJECT, object_id=key,
                  after={"username": username, "ip_address": ip_address, "attempts_removed": removed},
@@ -145,8 +144,6 @@ def record_unlock(*, username: str | None, ip_address: str | None, removed: int,
 def unlock(*, username: str | None = None, ip_address: str | None = None, actor=None, via: str = "命令行") -> int:
     """Lift the lock of an account (every address) or of an address (every account): removes the
     failed attempts with axes' reset helper and audits it. Returns how many attempt records went."""
-    from axes.utils import reset
-
     if not username and not ip_address:
         raise ValueError("须指定用户名或地址")
     removed = reset(ip=ip_address or None, username=username or None)
@@ -157,15 +154,11 @@ def unlock(*, username: str | None = None, ip_address: str | None = None, actor=
 
 def token_failure(request) -> None:
     """Count a failed API token against the request's address (same counter as passwords)."""
-    from django.contrib.auth.signals import user_login_failed
-
     user_login_failed.send(sender=__name__, credentials=get_credentials(None), request=request)
 
 
 def address_locked(request) -> bool:
     """Whether the request's address is locked (checked before an API token is looked at)."""
-    from axes.handlers.proxy import AxesProxyHandler
-
     if not settings.AXES_ENABLED:
         return False
     return not AxesProxyHandler.is_allowed(request, get_credentials(None))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 
 
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):
@@ -17,8 +18,6 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
 
 def password_problems(password: str, user=None) -> list[str]:
     """The validators' complaints about a password (empty when it is acceptable)."""
-    from django.core.exceptions import ValidationError
-
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:

@@ -1,5 +1,6 @@
-"""Reference data shipped with the platform: Yunnan's regions (GB/T 2260), the working-day
-calendars and the default rulebook. Loaded by ``getpower migrate``; safe to run again."""
+"""Reference data of the foundation shipped with the platform: Yunnan's regions (GB/T 2260, with
+the townships). Loaded after every ``getpower migrate``; safe to run again. The working-day calendars
+and the default rulebook are loaded by their own apps (``workdays``, ``rulebook``), after this."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def read_regions() -> list[dict]:
 
 @transaction.atomic
 def load_regions() -> int:
+    # read_regions serves the synthetic generators without Django (bench/): the model loads only here
     from .models import Region
 
     existing = {r.code: r for r in Region.objects.all()}
@@ -47,9 +49,4 @@ def load_regions() -> int:
 
 
 def load_reference_data() -> None:
-    from getpower.rulebook.services import ensure_default_rulebook
-    from getpower.workdays.services import load_shipped_schedules
-
     load_regions()
-    load_shipped_schedules()
-    ensure_default_rulebook()

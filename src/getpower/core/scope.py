@@ -177,17 +177,3 @@ def q_in_scope(scope: Scope, *, company: str = "company", county: str = "county"
     if scope.org_ids:
         return Q(**{f"{company}_id__in": scope.org_ids})
     return Q(pk__in=[])
-
-
-def filter_by_area(qs: QuerySet, params, *, company: str | None = "company") -> QuerySet:
-    """The area filters a list takes from its query string (the cockpit's numbers link with them):
-    ``prefecture`` (its GB/T 2260 code; the first 4 digits are used), ``county`` (a county code)
-    and, when ``company`` names the field, ``company`` (an organisation code). They only narrow a
-    queryset the caller has already put through :meth:`Scope.filter`."""
-    if params.get("prefecture"):
-        qs = qs.filter(county__code__startswith=params["prefecture"][:4])
-    if params.get("county"):
-        qs = qs.filter(county_id=params["county"])
-    if company is not None and params.get("company"):
-        qs = qs.filter(**{f"{company}__org_code": params["company"]})
-    return qs

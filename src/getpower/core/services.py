@@ -7,13 +7,12 @@ from django.db import transaction
 
 from . import audit
 from .models import Organisation, Profile
+from .passwords import password_problems
 
 
 @transaction.atomic
 def create_user(*, username: str, password: str, org_code: str | None = None, is_admin: bool = False,
                 full_name: str = "", actor=None, is_org_admin: bool = False):
-    from .passwords import password_problems
-
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise ValueError(f"用户名 {username} 已存在")

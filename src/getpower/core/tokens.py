@@ -19,7 +19,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
 from . import audit
+from .lockout import address_locked, token_failure
 from .models import ApiToken, Organisation
+from .services import service_account
 
 TOKEN_PREFIX = "gp_"
 PREFIX_LENGTH = 8  # hex characters
@@ -58,8 +60,6 @@ def can_manage(user, org: Organisation) -> bool:
 
 def issue(*, org: Organisation, name: str, days: int = 365, actor=None) -> tuple[ApiToken, str]:
     """Create a token; returns it with the secret, which is not kept anywhere."""
-    from .services import service_account
-
     name = name.strip()
     if not name:
         raise TokenError("令牌名称不能为空")
@@ -126,8 +126,6 @@ class TokenAuth(HttpBearer):
     failures count against the address like failed passwords, and a locked address gets 429."""
 
     def authenticate(self, request, token: str):
-        from .lockout import address_locked, token_failure
-
         if address_locked(request):
             raise HttpError(429, "失败次数过多，该地址已暂时锁定，请稍后再试")
         found = lookup(token)

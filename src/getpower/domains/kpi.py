@@ -21,6 +21,8 @@ from django.db.models import Count, Max
 
 from getpower.core.models import EvaluationRun, Organisation, Region, region_prefix
 
+from .registry import all_domains
+
 AreaKey = tuple[str, str]  # (level, code): ("province", "530000"), ("company", "PG-530102")
 REGION_LEVELS = ("province", "prefecture", "county")
 
@@ -207,6 +209,4 @@ def register(kpi: Kpi) -> Kpi:
 
 def offered() -> tuple[Kpi, ...]:
     """Every KPI the domains offer: the rule domains' in rule order, then the others'."""
-    from .registry import all_domains
-
     return (*[k for d in all_domains() for k in d.kpis], *_EXTRA.values())

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from getpower.rulebook.parameters import PARAMETERS
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -78,8 +80,6 @@ class RuleDomain:
     @property
     def parameters(self) -> tuple:
         """Its rulebook parameters (declared once in ``rulebook.parameters``)."""
-        from getpower.rulebook.parameters import PARAMETERS
-
         return tuple(p for p in PARAMETERS if p.rule == self.rule)
 
     def automatic_options(self, moment: dt.datetime) -> dict:

@@ -8,7 +8,8 @@ from django.db import models
 
 class FilingType(models.Model):
     """A kind of filing, as data: who files, to whom, per which period, due when, and which producer
-    makes its ledger. F4/F5 are added as rows, not code."""
+    makes its ledger (the code under which a domain registered it: ``F1``, ``F2``, ``F3``; blank when
+    the filer fills the filing by hand). F4/F5 are added as rows, not code."""
 
     code = models.CharField("代码", max_length=8, primary_key=True)
     name = models.CharField("名称", max_length=128)
@@ -17,7 +18,7 @@ class FilingType(models.Model):
     recipient = models.CharField("报送对象规则", max_length=32)  # regulator | local_authority | case_authority | provincial
     period = models.CharField("周期", max_length=16)  # month | case | year | quarter
     due = models.JSONField("截止规则")  # {"rule": "day_of_next_month", "day_param": "f1_due_day"} | end_of_month | before_cut
-    producer = models.CharField("台账生成器", max_length=128, blank=True)
+    producer = models.CharField("台账生成器", max_length=128, blank=True)  # a registered producer's code (filings/producers.py)
     row_key = models.JSONField("行标识列", default=list)
     active = models.BooleanField("启用", default=True)
 
@@ -124,11 +125,19 @@ class FilingEvent(models.Model):
 
 
 class Notification(models.Model):
-    """The in-platform inbox. Reminders are unique per (user, filing, kind): sending twice is a no-op."""
+    """The in-platform inbox. Reminders are unique per (user, filing, kind): sending twice is a no-op.
+    ``at`` is the moment of the event the message is about; the text states the filing as it was then."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "即将到期"
+        DUE_TODAY = "due_today", "今天到期"
+        OVERDUE = "overdue", "逾期未报"
+        ACCEPTED = "accepted", "已接收"
+        RETURNED = "returned", "已退回"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     filing = models.ForeignKey(Filing, null=True, blank=True, on_delete=models.CASCADE)
-    kind = models.CharField("类型", max_length=32)
+    kind = models.CharField("类型", max_length=32, choices=Kind.choices)
     text = models.TextField("内容")
     link = models.CharField("链接", max_length=255, blank=True)
     at = models.DateTimeField("时间")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from getpower.core.models import Organisation
-from getpower.deliverables import CHINA, Period
 from getpower.rulebook.services import rulebook_at
 from getpower.workdays.calendar import load_calendar
 
 from .models import FilingType
+from .producers import CHINA, Period
 
 
 def end_of(day: dt.date) -> dt.datetime:

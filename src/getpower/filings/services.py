@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,14 +19,14 @@ from django.utils import timezone
 
 from getpower.core import audit
 from getpower.core.scope import scope_for
-from getpower.deliverables import CHINA, Deliverable, Period, cell, to_xlsx
 from getpower.workdays.calendar import load_calendar
 
 from . import schedule
-from .models import Filing, FilingEvent, FilingType, FilingVersion, MissingFromF1, Notification, TickRun
+from .models import Filing, FilingEvent, FilingType, FilingVersion, Notification, TickRun
+from .producers import CHINA, Deliverable, Period, cell, producer, to_xlsx
 
 S = Filing.Status
-TYPES_FILE = __import__("pathlib").Path(__file__).parent / "data" / "filing_types.json"
+TYPES_FILE = Path(__file__).parent / "data" / "filing_types.json"
 
 
 def load_filing_types() -> None:
@@ -51,8 +52,6 @@ def is_reviewer(user, filing: Filing) -> bool:
 def visible_filings(user):
     """Filings a user may see: its own and its subordinates' (suppliers), those addressed to it and
     those inside its region (authorities), all (regulator, provincial bureau, administrator)."""
-    from django.db.models import Q
-
     scope = scope_for(user)
     qs = Filing.objects.select_related("type", "filer", "recipient", "county")
     if scope.everything:
@@ -68,8 +67,8 @@ def visible_filings(user):
 # -- content --------------------------------------------------------------------------------------
 
 def produce(filing: Filing) -> Deliverable:
-    module, name = filing.type.producer.split(":")
-    return getattr(importlib.import_module(module), name)(filing.filer, Period.parse(filing.period))
+    """The platform-generated ledger of a filing, by the producer its type names (``producers``)."""
+    return producer(filing.type.producer)(filing.filer, Period.parse(filing.period))
 
 
 def row_key(ftype: FilingType, row: dict) -> str:
@@ -154,7 +153,14 @@ def check(filing: Filing, name: str, user) -> Transition:
 
 
 def record(filing: Filing, user, name: str, previous: str, comment: str = "", at: dt.datetime | None = None) -> None:
-    FilingEvent.objects.create(filing=filing, at=at or timezone.now(), actor=audit.actor_name(user), transition=name,
+    """One event of the filing's history. History is written in order: an event is never dated before
+    the filing's latest one (a backdated submission after a later event would tell a story that did
+    not happen — an "overdue" mark followed by an earlier, on-time submission)."""
+    at = at or timezone.now()
+    latest = filing.events.order_by("-at").values_list("at", flat=True).first()
+    if latest is not None and at < latest:
+        raise FilingError(f"事件时间 {at:%Y-%m-%d %H:%M} 早于该报备的上一事件（{latest:%Y-%m-%d %H:%M}）")
+    FilingEvent.objects.create(filing=filing, at=at, actor=audit.actor_name(user), transition=name,
                                from_status=previous, to_status=filing.status, comment=comment)
     audit.record(user=user, action="transition", object_type="filings.filing", object_id=filing.pk,
                  before={"status": previous}, after={"status": filing.status}, reason=f"{TRANSITIONS[name].label}：{comment}",
@@ -162,15 +168,15 @@ def record(filing: Filing, user, name: str, previous: str, comment: str = "", at
 
 
 @transaction.atomic
-def save_entries(filing: Filing, user, entries: dict) -> Filing:
+def save_entries(filing: Filing, user, entries: dict, *, now: dt.datetime | None = None) -> Filing:
     filing = Filing.objects.select_for_update().get(pk=filing.pk)
     check(filing, "edit", user)
     previous = filing.status
     filing.entries = entries
     if filing.status == S.NOT_STARTED:
         filing.status = S.DRAFT
+    record(filing, user, "edit", previous, at=now)
     filing.save(update_fields=["entries", "status"])
-    record(filing, user, "edit", previous)
     return filing
 
 
@@ -203,21 +209,22 @@ def submit(filing: Filing, user, *, reason: str = "", now: dt.datetime | None = 
 
 
 @transaction.atomic
-def review(filing: Filing, user, decision: str, comment: str = "") -> Filing:
+def review(filing: Filing, user, decision: str, comment: str = "", *, now: dt.datetime | None = None) -> Filing:
     filing = Filing.objects.select_for_update().get(pk=filing.pk)
     t = check(filing, decision, user)
     if decision == "return" and not comment.strip():
         raise FilingError("退回须填写意见")
+    now = now or timezone.now()
     previous = filing.status
     filing.status = t.target
     if decision == "accept":
-        filing.accepted_at = timezone.now()
+        filing.accepted_at = now
+    record(filing, user, decision, previous, comment, at=now)
     filing.save(update_fields=["status", "accepted_at"])
-    record(filing, user, decision, previous, comment)
-    kind = "accepted" if decision == "accept" else "returned"
+    kind = Notification.Kind.ACCEPTED if decision == "accept" else Notification.Kind.RETURNED
     text = f"{filing.type.name}（{filing.period}）已被{filing.recipient.name if filing.recipient else '主管部门'}" + (
         "接收" if decision == "accept" else f"退回修改：{comment}")
-    notify_filer(filing, kind, text, unique=False)  # the inbox is in the same database and transaction
+    notify_filer(filing, kind, text, at=now, unique=False)  # the inbox is in the same database and transaction
     return filing
 
 
@@ -227,25 +234,48 @@ def users_of(org_id: int) -> list:
     return list(get_user_model().objects.filter(profile__organisation_id=org_id, is_active=True))
 
 
-def notify_filer(filing: Filing, kind: str, text: str, *, unique: bool = True) -> int:
+def notify_filer(filing: Filing, kind: str, text: str, *, at: dt.datetime, unique: bool = True) -> int:
+    """A message to each user of the filer about an event at ``at``. ``unique``: once per (user, filing,
+    kind) — a reminder is never repeated; review messages are one per review (``filing`` left empty)."""
     sent = 0
     for user in users_of(filing.filer_id):
         if unique:
             try:
                 with transaction.atomic():
                     Notification.objects.create(user=user, filing=filing, kind=kind, text=text,
-                                                link=f"/filings/{filing.pk}/", at=timezone.now())
+                                                link=f"/filings/{filing.pk}/", at=at)
                 sent += 1
             except IntegrityError:
                 pass
         else:
             Notification.objects.create(user=user, filing=None, kind=kind, text=text, link=f"/filings/{filing.pk}/",
-                                        at=timezone.now())
+                                        at=at)
             sent += 1
     return sent
 
 
 # -- the scheduled tick ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TickStep:
+    """A step a domain adds to the tick, registered in its ``AppConfig.ready()``: ``run(now)`` returns
+    the count reported under ``key`` in the tick's summary. ``stage``: ``"sync"`` runs after the new
+    periods open and before overdue filings are marked (F2's per-case filings); ``"check"`` runs last
+    (F1's completeness against R2)."""
+
+    key: str
+    run: Callable[[dt.datetime], int]
+    stage: str
+
+
+_TICK_STEPS: dict[str, TickStep] = {}
+
+
+def register_tick_step(key: str, run: Callable[[dt.datetime], int], *, stage: str) -> None:
+    if stage not in ("sync", "check"):
+        raise ValueError(f"unknown tick stage: {stage}")
+    _TICK_STEPS[key] = TickStep(key, run, stage)
+
 
 def first_month() -> Period:
     """The month from which the platform opens filing periods (its go-live; a deployment setting)."""
@@ -281,38 +311,9 @@ def open_periods(now: dt.datetime) -> int:
 
 
 def sync_case_filings(now: dt.datetime) -> int:
-    """F2: one filing per arrears case, due before the cut; the case's advance report is its submission."""
-    from getpower.arrears.models import ArrearsCase
-
-    ftype = FilingType.objects.filter(code="F2", active=True).first()
-    if ftype is None:
-        return 0
-    have = set(Filing.objects.filter(type=ftype).values_list("case_id", flat=True))
-    created = 0
-    for case in ArrearsCase.objects.exclude(pk__in=have).select_related("company"):
-        Filing.objects.create(type=ftype, filer=case.company, recipient=case.routed_to, county_id=case.county_id,
-                              period=case.case_id, due_at=case.cut_time, case=case)
-        created += 1
-    for filing in Filing.objects.filter(type=ftype, submitted_at__isnull=True, case__reported_at__isnull=False
-                                        ).select_related("case", "filer", "type"):
-        case = filing.case
-        row = {"case_id": case.case_id, "community": case.community, "households": case.households,
-               "planned_cut_at": cell(case.planned_cut_at), "reported_at": cell(case.reported_at),
-               "authority": case.authority, "_key": case.case_id, "filer_note": "", "filer_date": ""}
-        content = {"columns": [["case_id", "案件编号"], ["community", "小区名称"], ["households", "涉及户数"],
-                               ["planned_cut_at", "计划停电时间"], ["reported_at", "报告时间"], ["authority", "报告的主管部门"]],
-                   "rows": [row], "remarks": "", "meta": {}}
-        data = version_xlsx(filing, content)
-        with transaction.atomic():
-            FilingVersion.objects.create(filing=filing, number=1, created_at=case.reported_at, actor="arrears-report",
-                                         content=content, xlsx=data, sha256=hashlib.sha256(data).hexdigest())
-            filing.status, filing.submitted_at = S.SUBMITTED, case.reported_at
-            filing.is_late = case.reported_at >= case.cut_time
-            filing.due_at = case.cut_time
-            filing.save(update_fields=["status", "submitted_at", "is_late", "due_at"])
-            FilingEvent.objects.create(filing=filing, at=case.reported_at, actor="arrears-report", transition="submit",
-                                       from_status=S.NOT_STARTED, to_status=S.SUBMITTED, comment="欠费停电提前报告")
-    return created
+    """The filings opened per case rather than per month (F2: one per arrears case) — the registered
+    ``sync`` steps of the tick."""
+    return sum(step.run(now) for step in _TICK_STEPS.values() if step.stage == "sync")
 
 
 def mark_overdue(now: dt.datetime) -> int:
@@ -338,32 +339,13 @@ def send_reminders(now: dt.datetime) -> int:
     pending = Filing.objects.filter(status__in=[S.NOT_STARTED, S.DRAFT, S.RETURNED]).select_related("type")
     for filing in pending.filter(due_at__gte=now, due_at__lte=schedule.end_of(horizon)):
         due_day = filing.due_at.astimezone(CHINA).date()
-        kind, words = ("due_today", "今天到期") if due_day == today else ("due_soon", f"将于 {due_day} 到期")
-        sent += notify_filer(filing, kind, f"{filing.type.name}（{filing.period}）{words}")
+        kind, words = ((Notification.Kind.DUE_TODAY, "今天到期") if due_day == today
+                       else (Notification.Kind.DUE_SOON, f"将于 {due_day} 到期"))
+        sent += notify_filer(filing, kind, f"{filing.type.name}（{filing.period}）{words}", at=now)
     for filing in pending.filter(is_overdue=True):
-        sent += notify_filer(filing, "overdue", f"{filing.type.name}（{filing.period}）已逾期未报")
+        sent += notify_filer(filing, Notification.Kind.OVERDUE, f"{filing.type.name}（{filing.period}）已逾期未报",
+                             at=now)
     return sent
-
-
-def check_f1_missing(now: dt.datetime) -> int:
-    """The seam from R2: a late grid-upgrade connection missing from a filed F1 becomes a finding."""
-    found = 0
-    for filing in Filing.objects.filter(type__code__in=["F1", "F1L"], status__in=[S.SUBMITTED, S.RESUBMITTED, S.ACCEPTED]
-                                        ).select_related("type", "filer"):
-        latest = filing.versions.order_by("-number").first()
-        if latest is None:
-            continue
-        filed = {r["_key"] for r in latest.content["rows"]}
-        from getpower.connections.f1 import f1_rows
-
-        rows, _ = f1_rows(filing.filer, Period.parse(filing.period))
-        for row in rows:
-            if row["state"].startswith("预计") or row["app_id"] in filed:
-                continue
-            _, created = MissingFromF1.objects.get_or_create(
-                filing=filing, application_id=row["_app_pk"], defaults={"state": row["state"], "detected_at": now})
-            found += int(created)
-    return found
 
 
 def tick(now: dt.datetime | None = None) -> dict:
@@ -372,8 +354,11 @@ def tick(now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     run = TickRun.objects.create(started_at=timezone.now())
     load_filing_types()
-    summary = {"opened": open_periods(now), "cases": sync_case_filings(now), "overdue": mark_overdue(now),
-               "reminders": send_reminders(now), "f1_missing": check_f1_missing(now), "as_of": now.isoformat()}
+    summary = {"opened": open_periods(now)}
+    summary.update((step.key, step.run(now)) for step in _TICK_STEPS.values() if step.stage == "sync")
+    summary.update(overdue=mark_overdue(now), reminders=send_reminders(now))
+    summary.update((step.key, step.run(now)) for step in _TICK_STEPS.values() if step.stage == "check")
+    summary["as_of"] = now.isoformat()
     run.summary, run.finished_at = summary, timezone.now()
     run.save(update_fields=["summary", "finished_at"])
     return summary

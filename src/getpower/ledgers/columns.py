@@ -1,5 +1,11 @@
-"""Column declarations: each ledger's columns are declared once, and the importer, the Excel
-template, the API schema and the data-dictionary page are all made from the declaration."""
+"""Column declarations: each ledger's columns are declared once, and the importer, the model write,
+the CSV export, the Excel template, the API schema and the data-dictionary page are all made from the
+declaration.
+
+A column names the model field it is stored in (``field``: the column's own code by default, or a
+lookup through a relation such as ``company__org_code``); its Chinese label is that field's
+``verbose_name`` unless the column states its own (a code column of a relation: 供电单位编码 beside
+the relation's 供电单位). Each label is written once."""
 
 from __future__ import annotations
 
@@ -38,8 +44,9 @@ class CellError(ValueError):
 @dataclass(frozen=True)
 class Column:
     code: str
-    label: str
     type: str
+    label: str = ""  # "" → the verbose_name of the model field (Ledger.model, ``field``), set on registration
+    field: str = ""  # the model field it is stored in, or a lookup through relations; "" → ``code``
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     key: bool = False
@@ -49,6 +56,11 @@ class Column:
     allowed: tuple[Any, ...] = ()  # allowed numeric values (e.g. voltage levels)
     default: Any = None
     required_note: str = ""  # how a conditional requirement reads on the dictionary page
+
+    @property
+    def source(self) -> str:
+        """The model field (or ``relation__field`` lookup) the column is stored in."""
+        return self.field or self.code
 
     @property
     def type_label(self) -> str:
@@ -113,7 +125,7 @@ def _number(col: Column, raw: Any) -> float:
 
 
 def _int(col: Column, raw: Any) -> int:
-    value = _number(Column(col.code, col.label, "number"), raw)
+    value = _number(Column(col.code, "number", col.label), raw)
     if not value.is_integer():
         raise CellError("应为整数")
     value = int(value)

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
+from django.conf import settings
+from python_calamine import CalamineWorkbook
+
 log = logging.getLogger(__name__)
 
 
@@ -81,8 +84,6 @@ class WorkbookLimits:
 
     @classmethod
     def from_settings(cls) -> WorkbookLimits:
-        from django.conf import settings
-
         base = cls()
         return cls(
             unpacked_bytes=int(getattr(settings, "GETPOWER_IMPORT_MAX_UNPACKED_BYTES", base.unpacked_bytes)),
@@ -365,8 +366,6 @@ def workbook_guard(data: bytes, file_name: str, limits: WorkbookLimits | None = 
 
 
 def read_xlsx(data: bytes, ledger_name: str, file_name: str = "", limits: WorkbookLimits | None = None) -> list[list]:
-    from python_calamine import CalamineWorkbook
-
     guard = workbook_guard(data, file_name, limits)
     parts = guard.sheet_parts()
     try:

@@ -7,8 +7,15 @@ class OutagesConfig(AppConfig):
     verbose_name = "停电与频繁停电"
 
     def ready(self) -> None:
-        from getpower.domains.registry import register
+        # the declarations import the models, which exist only once the app registry is ready
+        from getpower.domains import registry as domains
+        from getpower.filings.producers import register_producer
+        from getpower.ledgers import registry as ledgers
 
+        from . import f3
         from .domain import declaration
+        from .ledger import OutagesLedger
 
-        register(declaration())
+        ledgers.register(OutagesLedger)
+        domains.register(declaration())
+        register_producer("F3", f3.produce)

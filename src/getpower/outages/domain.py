@@ -6,21 +6,21 @@ import datetime as dt
 
 from getpower.domains.registry import CHINA, Output, RuleDomain
 
+from .kpis import OPEN_GOVERNANCE, OUTAGE_RATE
+from .services import counted_by_unit
+from .services import evaluate as evaluate_r3
+
 COLUMNS = ("asset_type", "asset_id", "company", "county_code", "year_count", "max_60d_count", "status",
            "first_breach_date")
 
 
 def evaluate(*, as_of: dt.date, engine: str = "duckdb", store: bool = True, actor: str = "system",
              detail: bool = False):
-    from .services import evaluate as evaluate_r3
-
     return evaluate_r3(as_of, engine=engine, store=store, actor=actor, detail=detail)
 
 
 def output(evaluation, fmt: str, options: dict) -> Output:
     """One row per unit with a counted outage in the period; JSON also names the outages behind the counts."""
-    from .services import counted_by_unit
-
     findings = evaluation.result.findings.to_pylist()
     if fmt == "json":
         behind = counted_by_unit(evaluation.result, {r["asset_pk"] for r in findings})
@@ -34,8 +34,6 @@ def output(evaluation, fmt: str, options: dict) -> Output:
 
 
 def declaration() -> RuleDomain:
-    from .kpis import OPEN_GOVERNANCE, OUTAGE_RATE
-
     return RuleDomain(
         name="frequent-outages", rule="R3", label="频繁停电",
         description="每个在统计期内有计入停电的线路/台区一行", ledgers=("assets", "outages"),

@@ -8,10 +8,11 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.db.models import F
 
 from getpower.core.models import Organisation
 from getpower.core.scope import organisation_subtree_ids
-from getpower.deliverables import CHINA, Deliverable, Period
+from getpower.filings.producers import CHINA, Deliverable, Period
 from getpower.grid.models import Asset
 
 from . import services
@@ -27,13 +28,13 @@ COLUMNS = [
 STATUS_LABELS = dict(GovernanceItem.Status.choices)
 
 
-def governance_at(asset_ids: list[int], moment: dt.datetime) -> dict[int, dict]:
-    """Each unit's governance status at ``moment`` (replayed from the event log)."""
+def governance_at(asset_pks: list[int], moment: dt.datetime) -> dict[int, dict]:
+    """Each unit's governance status at ``moment`` (replayed from the event log), by the unit's key."""
     state: dict[int, dict] = {}
-    events = GovernanceEvent.objects.filter(item__asset_id__in=asset_ids, at__lte=moment).select_related(
-        "item").order_by("at", "id")
+    events = GovernanceEvent.objects.filter(item__asset__in=asset_pks, at__lte=moment).select_related(
+        "item").annotate(asset_pk=F("item__asset")).order_by("at", "id")
     for e in events:
-        entry = state.setdefault(e.item.asset_id, {"status": "", "measures": "", "planned": None, "closed": None})
+        entry = state.setdefault(e.asset_pk, {"status": "", "measures": "", "planned": None, "closed": None})
         entry["status"] = e.to_status
         if e.transition == "file_plan":
             entry["measures"], entry["planned"] = e.item.measures, e.item.planned_completion

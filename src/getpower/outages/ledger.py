@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from getpower.grid.ledger import check_company_and_county, company_lookup
 from getpower.grid.models import Asset
+from getpower.ledgers.bulk import stored_values, upsert
+from getpower.ledgers.checks import check_company_and_county, company_lookup
 from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register, stored_values, upsert
+from getpower.ledgers.registry import Ledger
 
 from .exclusions import EXCLUSION_CHOICES, evidence_problem
 from .models import Outage, OutageAffected
@@ -14,55 +15,56 @@ WARNING_LEVELS = (("township", "乡镇级"), ("county", "县级"), ("prefecture"
                   ("national", "国家级"))
 
 
-@register
 class OutagesLedger(Ledger):
     name = "outages"
     label = "停电事件"
     description = "每行一次停电（一条10kV线路或一个台区）。剔除申请缺少证据时照常导入，标记为不予认可，该次停电照常计入。"
+    model = Outage
     key = ("company", "event_id")
     object_type = "outages.outage"
     columns = (
-        Column("event_id", "停电事件编号", "text", required=True, key=True),
-        Column("company", "供电单位编码", "text", required=True),
-        Column("asset_type", "设备类型", "enum", required=True, choices=tuple(Asset.Type.choices)),
-        Column("asset_id", "设备编号", "text", required=True, note="须为已知设备"),
-        Column("start_time", "停电开始时间", "time", required=True),
-        Column("end_time", "复电时间", "time", note="空 = 仍在停电；不得早于开始时间"),
-        Column("kind", "停电性质", "enum", required=True, choices=tuple(Outage.Kind.choices),
+        Column("event_id", "text", required=True, key=True),
+        Column("company", "text", label="供电单位编码", field="company__org_code", required=True),
+        Column("asset_type", "enum", required=True, choices=tuple(Asset.Type.choices)),
+        Column("asset_id", "text", field="asset__asset_id", required=True, note="须为已知设备"),
+        Column("start_time", "time", required=True),
+        Column("end_time", "time", note="空 = 仍在停电；不得早于开始时间"),
+        Column("kind", "enum", required=True, choices=tuple(Outage.Kind.choices),
                note="计划检修、临时检修为预安排停电"),
-        Column("cause", "停电原因", "text"),
-        Column("exclusion", "剔除类别", "enum", choices=EXCLUSION_CHOICES, default="none", note="空 = 无"),
-        Column("warning_ref", "预警文号", "text", required_note="证据"),
-        Column("warning_issuer", "预警发布单位", "text", required_note="证据"),
-        Column("warning_level", "预警发布层级", "enum", choices=WARNING_LEVELS, required_note="证据"),
-        Column("warning_time", "预警发布时间", "time"),
-        Column("affected_tq", "影响台区", "list", note="线路停电影响的台区；空 = 该线路全部台区"),
-        Column("users_affected", "停电用户数", "int", min_value=0, note="空 = 该设备的用户数"),
+        Column("cause", "text"),
+        Column("exclusion", "enum", choices=EXCLUSION_CHOICES, default="none", note="空 = 无"),
+        Column("warning_ref", "text", required_note="证据"),
+        Column("warning_issuer", "text", required_note="证据"),
+        Column("warning_level", "enum", choices=WARNING_LEVELS, required_note="证据"),
+        Column("warning_time", "time"),
+        Column("affected_tq", "list", note="线路停电影响的台区；空 = 该线路全部台区"),
+        Column("users_affected", "int", min_value=0, note="空 = 该设备的用户数"),
     )
 
     def validate(self, rows: list[LedgerRow], ctx) -> None:
         companies = company_lookup()
-        company_ids = {companies[r.values["company"]][0] for r in rows if r.values["company"] in companies}
+        company_pks = {companies[r.values["company"]][0] for r in rows if r.values["company"] in companies}
+        # (company key, business code) → (the asset's key, its type, its county's code, its line's key)
         assets = {
-            (company_id, asset_id): (pk, asset_type, county, line_id)
-            for pk, company_id, asset_id, asset_type, county, line_id in Asset.objects.filter(
-                company_id__in=company_ids
-            ).values_list("pk", "company_id", "asset_id", "asset_type", "county_id", "line_id")
+            (company_pk, asset_id): (asset_pk, asset_type, county, line_pk)
+            for asset_pk, company_pk, asset_id, asset_type, county, line_pk in Asset.objects.filter(
+                company__in=company_pks
+            ).values_list("pk", "company", "asset_id", "asset_type", "county", "line")
         }
         for row in rows:
             v = row.values
-            company_id, _ = check_company_and_county(row, ctx, companies, set())
-            v["_company_id"] = company_id
-            if company_id is None or not row.ok("asset_id"):
+            company_pk, _ = check_company_and_county(row, ctx, companies, set())
+            v["_company_pk"] = company_pk
+            if company_pk is None or not row.ok("asset_id"):
                 continue
-            asset = assets.get((company_id, v["asset_id"]))
+            asset = assets.get((company_pk, v["asset_id"]))
             if asset is None:
                 ctx.error(row.number, "asset_id", v["asset_id"], "该供电单位下没有此设备编号（须先导入线路与台区）")
                 continue
-            pk, asset_type, county, _ = asset
+            asset_pk, asset_type, county, _ = asset
             if row.ok("asset_type") and asset_type != v["asset_type"]:
                 ctx.error(row.number, "asset_type", v["asset_type"], f"与设备台账不一致（该设备为 {asset_type}）")
-            v["_asset_pk"], v["_county"] = pk, county
+            v["_asset_pk"], v["_county"] = asset_pk, county
             end, start = v.get("end_time"), v.get("start_time")
             if end is not None and start is not None and end < start:
                 ctx.error(row.number, "end_time", end.strftime("%Y-%m-%d %H:%M:%S"), "复电时间早于停电开始时间")
@@ -71,10 +73,10 @@ class OutagesLedger(Ledger):
                 ctx.error(row.number, "affected_tq", ";".join(listed), "只有线路停电可以列出影响台区")
             resolved = []
             for tq_id in listed:
-                tq = assets.get((company_id, tq_id))
+                tq = assets.get((company_pk, tq_id))
                 if tq is None or tq[1] != "tq":
                     ctx.error(row.number, "affected_tq", tq_id, "未知的台区编号")
-                elif tq[3] != pk:
+                elif tq[3] != asset_pk:
                     ctx.error(row.number, "affected_tq", tq_id, "该台区不由此线路供电")
                 else:
                     resolved.append(tq[0])
@@ -92,27 +94,20 @@ class OutagesLedger(Ledger):
         ]
 
     def write(self, rows: list[LedgerRow], ctx) -> tuple[int, int, int]:
-        company_ids = {r.values["_company_id"] for r in rows}
-        existing = {(o["company_id"], o["event_id"]): o for o in stored_values(Outage, company_id__in=company_ids)}
+        company_pks = {r.values["_company_pk"] for r in rows}
+        existing = {(o["company_id"], o["event_id"]): o for o in stored_values(Outage, company_id__in=company_pks)}
         items = []
         for row in rows:
             v = row.values
-            fields = {
-                "event_id": v["event_id"], "company_id": v["_company_id"], "county_id": v["_county"],
-                "asset_id": v["_asset_pk"], "asset_type": v["asset_type"], "start_time": v["start_time"],
-                "end_time": v.get("end_time"), "kind": v["kind"], "cause": v.get("cause") or "",
-                "exclusion": v.get("exclusion") or "none", "warning_ref": v.get("warning_ref") or "",
-                "warning_issuer": v.get("warning_issuer") or "", "warning_level": v.get("warning_level") or "",
-                "warning_time": v.get("warning_time"), "affected_tq": list(v.get("affected_tq") or ()),
-                "users_affected": v.get("users_affected"), "evidence_problem": v["_evidence_problem"],
-            }
-            items.append(((v["_company_id"], v["event_id"]), fields, v["_company_id"]))
+            fields = {**self.stored(v), "company": v["_company_pk"], "county": v["_county"], "asset": v["_asset_pk"],
+                      "evidence_problem": v["_evidence_problem"]}
+            items.append(((v["_company_pk"], v["event_id"]), fields, v["_company_pk"]))
         counts = upsert(Outage, items, existing, ctx, object_type=self.object_type)
-        listed = {(r.values["_company_id"], r.values["event_id"]): r.values["_affected_pks"] for r in rows
+        listed = {(r.values["_company_pk"], r.values["event_id"]): r.values["_affected_pks"] for r in rows
                   if r.values["asset_type"] == "line"}
         if listed:
-            pk_of = {(company_id, event_id): pk for pk, company_id, event_id in Outage.objects.filter(
-                company_id__in=company_ids, asset_type="line").values_list("pk", "company_id", "event_id")}
+            pk_of = {(company_pk, event_id): outage_pk for outage_pk, company_pk, event_id in Outage.objects.filter(
+                company__in=company_pks, asset_type="line").values_list("pk", "company", "event_id")}
             outage_pks = [pk_of[k] for k in listed]
             for chunk_start in range(0, len(outage_pks), 5000):
                 OutageAffected.objects.filter(outage_id__in=outage_pks[chunk_start:chunk_start + 5000]).delete()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from getpower.analytics.extract import bulk_read, epoch, query_arrow
 from getpower.core.models import EvaluationRun, Organisation
 from getpower.domains import runs
-from getpower.ledgers.registry import fast_insert
+from getpower.ledgers.bulk import fast_insert
 from getpower.rulebook.services import Rulebook, rulebook_at
 from getpower.workdays.calendar import CHINA
 
@@ -160,8 +160,8 @@ def store_run(evaluation: R3Evaluation, *, actor: str) -> EvaluationRun:
     company_ids = dict(Organisation.objects.values_list("org_code", "id"))
     counted = period_counted(evaluation.result, flagged["asset_pk"].combine_chunks())
     fast_insert(Finding, columns={
-        "run_id": run.pk, "asset_id": flagged["asset_pk"], "asset_type": flagged["asset_type"],
-        "company_id": company_pks(flagged["company"], company_ids), "county_id": flagged["county_code"],
+        "run": run.pk, "asset": flagged["asset_pk"], "asset_type": flagged["asset_type"],
+        "company": company_pks(flagged["company"], company_ids), "county": flagged["county_code"],
         "year_count": flagged["year_count"], "max_60d_count": flagged["max_60d_count"],
         "long_count": flagged["last_long_count"], "short_count": flagged["last_short_count"],
         "status": flagged["status"], "first_breach_date": flagged["first_breach_date"],
@@ -285,9 +285,9 @@ def open_governance(run: EvaluationRun, breaches: pa.Table, last_start: dict[int
     units = breaches["asset_pk"].to_pylist()
     wanted = set(units)
     latest: dict[int, dict] = {}  # the unit's latest cycle (one row per unit and cycle: a small table)
-    for item in GovernanceItem.objects.order_by("cycle").values("id", "asset_id", "status", "closed_at"):
-        if item["asset_id"] in wanted:
-            latest[item["asset_id"]] = item
+    for item in GovernanceItem.objects.order_by("cycle").values("id", "asset", "status", "closed_at"):
+        if item["asset"] in wanted:  # the unit's key
+            latest[item["asset"]] = item
     now = timezone.now()
     fresh, events = [], []
     for index, unit in enumerate(units):
@@ -301,8 +301,8 @@ def open_governance(run: EvaluationRun, breaches: pa.Table, last_start: dict[int
     if fresh:
         new = breaches.take(pa.array(fresh, pa.int64()))
         fast_insert(GovernanceItem, columns={
-            "asset_id": new["asset_pk"], "company_id": company_pks(new["company"], company_ids),
-            "county_id": new["county_code"], "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1,
+            "asset": new["asset_pk"], "company": company_pks(new["company"], company_ids),
+            "county": new["county_code"], "status": GovernanceItem.Status.IDENTIFIED, "cycle": 1,
             "opened_at": now, "updated_at": now, "first_breach_date": new["first_breach_date"],
             "year_count": new["year_count"], "max_60d_count": new["max_60d_count"]})
         # each new item's "identify" event, made by the database from the rows just inserted

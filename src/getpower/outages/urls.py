@@ -1,6 +1,6 @@
 from django.urls import path
 
-from getpower.web.views import filing_ledger
+from getpower.filings.downloads import filing_ledger
 
 from . import views
 

@@ -8,20 +8,18 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from getpower.core import params
-from getpower.core.models import EvaluationRun, Region
-from getpower.core.scope import filter_by_area, scope_for
+from getpower.core.scope import scope_for
 from getpower.grid.models import Asset
 
-from . import governance, services
-from .models import Finding, GovernanceEvent, GovernanceItem, Outage
+from . import governance, lists, services
+from .models import Finding, GovernanceEvent, GovernanceItem
 
 STATUS_ORDER = {"breach": 0, "warning": 1, "ok": 2}
 
@@ -38,54 +36,11 @@ def home_panel(request, scope) -> dict:
                                                   "warning": counts.get("warning", 0), "open_items": open_items}}
 
 
-def filtered_findings(request, run):
-    scope = scope_for(request.user)
-    qs = scope.filter(Finding.objects.filter(run=run).select_related("asset", "company", "county"))
-    g = request.GET
-    status = params.get_choice(g, "status", Finding.Status.values)
-    if status:
-        qs = qs.filter(status=status)
-    asset_type = params.get_choice(g, "asset_type", ("line", "tq"))
-    if asset_type:
-        qs = qs.filter(asset_type=asset_type)
-    qs = filter_by_area(qs, g)
-    term = params.get_text(g, "q")
-    if term:
-        qs = qs.filter(Q(asset__asset_id__icontains=term) | Q(asset__name__icontains=term))
-    return qs
-
-
-def chosen_run(request, run):
-    """A list behind a cockpit number names its run (``?run=``); else the latest."""
-    run_pk = params.get_int(request.GET, "run", min_value=1)
-    if run_pk is not None:
-        return EvaluationRun.objects.filter(rule=services.RULE, pk=run_pk).first() or run
-    return run
-
-
-@login_required
-def findings(request):
-    run = chosen_run(request, services.latest_run())
-    page = None
-    items = {}
-    if run is not None:
-        qs = filtered_findings(request, run).order_by("status", "-max_60d_count", "-year_count", "asset__asset_id")
-        # "breach" sorts before "warning" alphabetically: worst first
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
-        assets = [f.asset_id for f in page]
-        for item in GovernanceItem.objects.filter(asset_id__in=assets).order_by("cycle"):
-            items[item.asset_id] = item
-        for f in page:
-            f.item = items.get(f.asset_id)
-    query = request.GET.copy()
-    query.pop("page", None)
-    scope = scope_for(request.user)
-    return render(request, "outages/findings.html", {
-        "title": "频繁停电预警与越限", "run": run, "page": page, "query": query.urlencode(),
-        "prefectures": Region.objects.filter(level="prefecture"),
-        "companies": scope.suppliers().order_by("org_code") if scope.is_regulator_side else [],
-        "is_regulator": scope.is_regulator_side,
-    })
+# the lists (warnings and breaches, governance items, outage records): declared in lists.py on the one
+# list-page pattern (core/lists.py)
+findings = lists.FINDINGS.view
+governance_list = lists.GOVERNANCE.view
+records = lists.RECORDS.view
 
 
 @login_required
@@ -110,28 +65,6 @@ def unit(request, pk: int):
 
 def scoped_items(request):
     return scope_for(request.user).filter(GovernanceItem.objects.select_related("asset", "company", "county"))
-
-
-@login_required
-def governance_list(request):
-    qs = scoped_items(request)
-    status = params.get_choice(request.GET, "status", [*GovernanceItem.Status.values, "open"])
-    if status == "open":
-        qs = qs.exclude(status=GovernanceItem.Status.CLOSED)
-    elif status:
-        qs = qs.filter(status=status)
-    qs = filter_by_area(qs, request.GET)
-    counts = dict(scoped_items(request).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    page = Paginator(qs.order_by("status", "-opened_at"), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "outages/governance_list.html", {
-        "title": "频繁停电治理（闭环销号）", "page": page, "query": query.urlencode(),
-        "statuses": [(value, label, counts.get(value, 0)) for value, label in GovernanceItem.Status.choices],
-        "open_total": sum(n for s, n in counts.items() if s != GovernanceItem.Status.CLOSED),
-        "series": governance.open_items_over_time(scoped_items(request)),
-        "prefectures": Region.objects.filter(level="prefecture"),
-    })
 
 
 @login_required
@@ -186,34 +119,3 @@ def exclusions(request):
     rows = services.exclusion_audit(scope, run)
     return render(request, "outages/exclusions.html", {"title": "停电剔除审核", "rows": rows, "run": run,
                                                         "categories": services.EXCLUSION_LABELS})
-
-
-@login_required
-def records(request):
-    """The outage records behind a number: filtered by company, exclusion category and claim status."""
-    scope = scope_for(request.user)
-    qs = scope.filter(Outage.objects.select_related("asset", "company"))
-    g = request.GET
-    # the heading names the company: only one inside the user's jurisdiction (else 404)
-    company = params.get_company(g, scope)
-    if company is not None:
-        qs = qs.filter(company=company)
-    exclusion = params.get_choice(g, "exclusion", [value for value, _ in Outage._meta.get_field("exclusion").choices])
-    if exclusion:
-        qs = qs.filter(exclusion=exclusion)
-    asset = params.get_int(g, "asset", min_value=1)
-    if asset is not None:
-        qs = qs.filter(asset_id=asset)
-    claim = params.get_choice(g, "claim", ("accepted", "rejected"))
-    run = services.latest_run()
-    qs = qs.order_by("-start_time")
-    if claim in ("accepted", "rejected") and run is not None:
-        page = Paginator(services.claim_outage_ids(qs, run, claim, scope), 50).get_page(g.get("page"))
-        by_id = {o.pk: o for o in qs.filter(id__in=list(page.object_list))}
-        page.object_list = [by_id[i] for i in page.object_list]
-    else:
-        page = Paginator(qs, 50).get_page(g.get("page"))
-    query = g.copy()
-    query.pop("page", None)
-    return render(request, "outages/records.html", {"title": "停电记录", "page": page, "query": query.urlencode(),
-                                                     "company": company})

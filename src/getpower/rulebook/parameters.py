@@ -7,6 +7,7 @@ to be confirmed by the regulator).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +46,6 @@ class Parameter:
                 raise ValueError(f"{self.label}：“{raw}”不在可选值 {', '.join(self.choices)} 中")
             return value
         if self.kind == "json":
-            import json
-
             value = json.loads(raw) if isinstance(raw, str) else raw
             if not isinstance(value, dict):
                 raise ValueError(f"{self.label}：应为 JSON 对象")

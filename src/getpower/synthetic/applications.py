@@ -502,6 +502,7 @@ def generate_applications(structure, *, until: datetime.date, seed: int = 2026,
 def demo_applications_step(structure, say: Callable[[str], None]) -> None:
     """Demo step: a year of connection applications and customer pauses up to ``DEMO_AS_OF``, imported
     through the applications ledger and then the pauses ledger."""
+    # the generators above serve bench/ without Django; the import into the database needs it
     from getpower.ledgers.importer import run_import
 
     started = time.monotonic()

@@ -273,6 +273,7 @@ def _index(cum: list[float], x: float) -> int:
 def demo_arrears_step(structure, say: Callable[[str], None]) -> None:
     """Demo step: a year of residential-community arrears cases up to ``DEMO_AS_OF`` (a few pending
     after it), imported through the arrears ledger."""
+    # the generators above serve bench/ without Django; the import into the database needs it
     from getpower.ledgers.importer import run_import
 
     started = time.monotonic()

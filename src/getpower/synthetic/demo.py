@@ -5,10 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from getpower.core.models import Organisation
+from getpower.core.services import create_user
+from getpower.jobs.evaluations import cancel_automatic
 from getpower.ledgers.importer import run_import
 
+from . import extensions
 from .province import ASSET_COLUMNS, ORG_COLUMNS, build_structure, generate_assets, to_csv
 
 DEMO_PASSWORD = "getpower2026"
@@ -31,8 +36,6 @@ Step = Callable[[str], None]
 
 
 def demo_is_loaded() -> bool:
-    from getpower.core.models import Organisation
-
     return Organisation.objects.filter(org_code="NEA-YN").exists()
 
 
@@ -45,9 +48,6 @@ def _import(ledger: str, data: bytes, name: str, say: Step) -> None:
 
 
 def create_demo_users() -> None:
-    from django.contrib.auth import get_user_model
-
-    from getpower.core.services import create_user
 
     User = get_user_model()
     for username, (org, _) in DEMO_USERS.items():
@@ -68,7 +68,6 @@ def load_demo(say: Step = print, *, scale: dict | None = None) -> None:
     _import("assets", to_csv(assets, ASSET_COLUMNS), "demo-assets.csv", say)
     with transaction.atomic():
         create_demo_users()
-    from . import extensions
 
     for extend in extensions.STEPS:
         started = time.monotonic()
@@ -76,6 +75,5 @@ def load_demo(say: Step = print, *, scale: dict | None = None) -> None:
         say(f"    （{extend.__name__}：{time.monotonic() - started:.1f}s）")
     # the demo has evaluated its data as of its own day (runs_demo): the re-evaluations its imports
     # queued for the worker (as of now) would only replace those runs
-    from getpower.jobs.evaluations import cancel_automatic
 
     cancel_automatic("演示数据已按演示日评估")

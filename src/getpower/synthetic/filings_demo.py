@@ -11,16 +11,22 @@ from django.utils import timezone
 
 from getpower.connections import f1 as f1_ledger
 from getpower.connections import services as r2
-from getpower.deliverables import CHINA, Period
+from getpower.core.services import service_account as account
 from getpower.filings import services
 from getpower.filings.models import Filing
+from getpower.filings.producers import CHINA, Period
 from getpower.outages import f3 as f3_ledger
 from getpower.outages import services as r3
 
 
 def demo_filings_step(structure, say) -> None:
+    """The filings' history is written in the order it happens: the periods open, the filers submit
+    (at their past moments) and the authorities review, and only then does the tick run at the present,
+    so it marks overdue — and messages about — just the filings that really are still missing."""
     now = timezone.now()
-    services.tick(now)
+    services.load_filing_types()
+    services.open_periods(now)
+    services.sync_case_filings(now)
     User = get_user_model()
     admin = User.objects.get(username="admin")
     rng = random.Random(11)
@@ -47,23 +53,24 @@ def demo_filings_step(structure, say) -> None:
             filed += 1
             late += int(is_late)
             reviewer = reviewer_for(filing, admin)
-            if rng.random() < 0.12:
-                services.review(filing, reviewer, "return", "请补充治理措施及计划完成日期")
+            reviewed = when + dt.timedelta(days=1)
+            if rng.random() < 0.12 and reviewed + dt.timedelta(days=2) < now:
+                services.review(filing, reviewer, "return", "请补充治理措施及计划完成日期", now=reviewed)
                 filing.refresh_from_db()
                 services.save_entries(filing, filer_account(filing, admin),
-                                      {"remarks": "已按意见补充", "rows": {}})
+                                      {"remarks": "已按意见补充", "rows": {}}, now=reviewed + dt.timedelta(hours=2))
                 services.submit(filing, filer_account(filing, admin), reason="按退回意见补充说明",
-                                now=min(when + dt.timedelta(days=2), now), deliverable=deliverable)
+                                now=reviewed + dt.timedelta(days=1), deliverable=deliverable)
                 returned += 1
-            if rng.random() < 0.8:
-                services.review(filing, reviewer, "accept", "")
+                reviewed += dt.timedelta(days=2)
+            if rng.random() < 0.8 and reviewed < now:
+                services.review(filing, reviewer, "accept", "", now=reviewed)
+    services.tick(now)
     say(f"  报备：已提交 {filed} 份（迟报 {late}，退回后重新提交 {returned}），其余逾期未报")
 
 
 def service_account(org):
     """A non-login account of an organisation, acting for it in the demo (no password hashing)."""
-    from getpower.core.services import service_account as account
-
     return account(org)
 
 

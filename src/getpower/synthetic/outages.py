@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from getpower.core.reference import read_regions
 from getpower.workdays.shipped import shipped_calendar
 
-from .province import county_short, prefecture_short, to_csv
+from .province import county_short, generate_assets, prefecture_short, to_csv
 
 OUTAGE_COLUMNS = ["event_id", "company", "asset_type", "asset_id", "start_time", "end_time", "kind", "cause",
                   "exclusion", "warning_ref", "warning_issuer", "warning_level", "warning_time", "affected_tq",
@@ -521,10 +521,11 @@ class _Generator:
 def demo_outages_step(structure, say: Callable[[str], None]) -> None:
     """Demo step: a year of outages up to ``DEMO_AS_OF`` for the demo's lines and 台区, imported
     through the outages ledger."""
+    # the generators above serve bench/ without Django; the import into the database needs it, and
+    # .demo imports this module (through its steps)
     from getpower.ledgers.importer import run_import
 
     from .demo import DEMO_SCALE
-    from .province import generate_assets
 
     started = time.monotonic()
     assets = list(generate_assets(structure, **DEMO_SCALE))

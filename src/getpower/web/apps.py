@@ -1,12 +1,11 @@
 from django.apps import AppConfig, apps
+from django.core.management import call_command
 from django.db.models.signals import post_migrate
 
 
 def create_cache_tables(sender, using="default", verbosity=1, **kwargs) -> None:
     """The database caches' tables (settings.CACHES "throttle") come with every migrate, so that
     `getpower migrate`, `getpower demo` and the test databases all have them (idempotent)."""
-    from django.core.management import call_command
-
     call_command("createcachetable", database=using, verbosity=0)
 
 

@@ -16,6 +16,8 @@ def navigation(request):
         items.insert(1, ("监管驾驶舱", "/cockpit/"))
         items.append(("审计日志", "/audit/"))
     items += [("工作日历", "/calendar/"), ("规则参数", "/rulebook/"), ("数据字典", "/dictionary/")]
+    unread = user.notifications.filter(read_at__isnull=True).count()
+    items.append((f"消息（{unread}）" if unread else "消息", "/inbox/"))
     if getattr(getattr(user, "profile", None), "is_org_admin", False):
         items.append(("API 令牌", "/account/tokens/"))
     if role == Role.ADMIN:

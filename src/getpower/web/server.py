@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django.contrib.admin
+import ninja
 from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from waitress import serve
+from whitenoise import WhiteNoise
+
+from getpower.settings import DEV_SECRET_KEY
 
 
 def wsgi_app():
-    from django.core.wsgi import get_wsgi_application
-    from whitenoise import WhiteNoise
-
     application = get_wsgi_application()
     static_root = Path(__file__).parent / "static"
     wrapped = WhiteNoise(application, root=str(static_root), prefix=settings.STATIC_URL.strip("/"))
-    import django.contrib.admin
-    import ninja
 
     # the admin's assets and django-ninja's Swagger UI (/api/docs works without internet)
     for package in (django.contrib.admin, ninja):
@@ -26,8 +28,6 @@ def wsgi_app():
 def production_problems(conf=None) -> list[str]:
     """Why ``getpower serve`` must not start with these settings (empty: it may). ``getpower demo``
     skips this check: it serves synthetic data on 127.0.0.1 for a local look."""
-    from getpower.settings import DEV_SECRET_KEY
-
     conf = conf or settings
     problems = []
     if not conf.SECRET_KEY or conf.SECRET_KEY == DEV_SECRET_KEY:
@@ -41,7 +41,5 @@ def production_problems(conf=None) -> list[str]:
 
 
 def run_server(*, port: int = 8000, threads: int = 8, host: str = "127.0.0.1") -> None:
-    from waitress import serve
-
     print(f"getpower 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
     serve(wsgi_app(), host=host, port=port, threads=threads, ident="getpower")

@@ -121,13 +121,15 @@ class WorkCalendar:
 
 def load_calendar() -> WorkCalendar:
     """The calendar as stored in the database."""
+    # the calendar's arithmetic is part of the Django-free engine (connections/rules.py imports it):
+    # the models load only here, when the calendar is read from the database
+    from getpower.core.models import region_prefix
+
     from .models import HolidaySchedule, RegionRestDay, ScheduleDay
 
     years = frozenset(HolidaySchedule.objects.values_list("year", flat=True))
     exceptions = dict(ScheduleDay.objects.values_list("date", "is_workday"))
     region_days: dict[str, set[dt.date]] = {}
     for code, level, day in RegionRestDay.objects.values_list("region_id", "region__level", "date"):
-        from getpower.core.models import region_prefix
-
         region_days.setdefault(region_prefix(code, level), set()).add(day)
     return WorkCalendar(years, exceptions, {k: frozenset(v) for k, v in region_days.items()})

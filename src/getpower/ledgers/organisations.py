@@ -1,31 +1,34 @@
-"""The `organisations` ledger (data contract): supply companies, energy authorities, regulators."""
+"""The `organisations` ledger (data contract): supply companies, energy authorities, regulators.
+
+It lives here rather than in ``core`` because core sits below the ledgers (core imports no ledger
+code); the ledgers app registers it."""
 
 from __future__ import annotations
 
-from getpower.ledgers.columns import Column, LedgerRow
-from getpower.ledgers.registry import Ledger, register
+from getpower.core import audit
+from getpower.core.models import Organisation, Region
 
-from . import audit
-from .models import Organisation, Region
+from .columns import Column, LedgerRow
+from .registry import Ledger
 
 LEVEL_OF_REGION = {"province": "province", "prefecture": "prefecture", "county": "county"}
 FIELDS = ("org_code", "name", "kind", "level", "region", "parent")
 
 
-@register
 class OrganisationsLedger(Ledger):
     name = "organisations"
     label = "单位"
     description = "供电企业、能源主管部门和监管机构。平台管理员导入或维护。"
+    model = Organisation
     key = ("org_code",)
     object_type = "core.organisation"
     columns = (
-        Column("org_code", "单位编码", "text", required=True, key=True, note="如统一社会信用代码或内部编码"),
-        Column("name", "单位名称", "text", required=True),
-        Column("kind", "单位类型", "enum", required=True, choices=tuple(Organisation.Kind.choices)),
-        Column("level", "层级", "enum", required=True, choices=tuple(Organisation.Level.choices)),
-        Column("region_code", "所在行政区划代码", "region6", required=True, note="该单位负责的区域"),
-        Column("parent_code", "上级单位编码", "text", note="如县级供电局的州市供电局"),
+        Column("org_code", "text", required=True, key=True, note="如统一社会信用代码或内部编码"),
+        Column("name", "text", required=True),
+        Column("kind", "enum", required=True, choices=tuple(Organisation.Kind.choices)),
+        Column("level", "enum", required=True, choices=tuple(Organisation.Level.choices)),
+        Column("region_code", "region6", label="所在行政区划代码", field="region", required=True, note="该单位负责的区域"),
+        Column("parent_code", "text", label="上级单位编码", field="parent__org_code", note="如县级供电局的州市供电局"),
     )
 
     def validate(self, rows: list[LedgerRow], ctx) -> None:

@@ -1,5 +1,12 @@
-"""Filing ledgers (F1–F3) as files: one producer per filing builds a ``Deliverable`` (title, columns,
-rows, metadata); one writer lays it out as a regulator-ready xlsx or a plain CSV."""
+"""The filing centre's producer registry: a filing ledger (F1–F3, and F4–F6 as they come) as a file.
+
+One producer per ledger builds a ``Deliverable`` (title, columns, rows, metadata) for a company and a
+month; one writer lays it out as a regulator-ready xlsx or a plain CSV (through ``core.exports``).
+Each domain registers its producer in its own ``AppConfig.ready()``
+(``register_producer("F1", f1.produce)``), so the filing centre imports no domain. A filing type
+(``FilingType.producer``, data) names the producer that fills its filings by this code; the web
+downloads (``filings/downloads.py``), ``getpower ledger F1|F2|F3`` and the filings' frozen versions all
+go through :func:`producer`."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from getpower.core import exports
+from getpower.core.models import Organisation
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -138,27 +146,29 @@ def to_xlsx(d: Deliverable) -> bytes:
     return exports.workbook_bytes(book)
 
 
-Producer = Callable[..., Deliverable]
-PRODUCERS: dict[str, str] = {
-    "F1": "getpower.connections.f1:produce",
-    "F2": "getpower.arrears.f2:produce",
-    "F3": "getpower.outages.f3:produce",
-}
+Producer = Callable[..., Deliverable]  # (company, period) → the ledger
+_PRODUCERS: dict[str, Producer] = {}
+
+
+def register_producer(code: str, produce: Producer) -> Producer:
+    """Called by the domain that owns the ledger, in its ``AppConfig.ready()``."""
+    _PRODUCERS[code] = produce
+    return produce
+
+
+def producer_codes() -> list[str]:
+    return sorted(_PRODUCERS)
 
 
 def producer(code: str) -> Producer:
-    import importlib
-
-    target = PRODUCERS.get(code)
-    if target is None:
-        raise DeliverableError("unknown_filing", f"未知的报备台账“{code}”，可选：{', '.join(PRODUCERS)}")
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return _PRODUCERS[code]
+    except KeyError:
+        raise DeliverableError("unknown_filing",
+                               f"未知的报备台账“{code}”，可选：{', '.join(producer_codes())}") from None
 
 
 def resolve_company(org_code: str):
-    from getpower.core.models import Organisation
-
     company = Organisation.objects.filter(org_code=org_code).first()
     if company is None:
         raise DeliverableError("unknown_company", f"未知的单位编码“{org_code}”")
