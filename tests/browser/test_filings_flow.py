@@ -183,9 +183,9 @@ def test_f3_filed_returned_resubmitted_and_accepted(ui: Page, live_server, f3):
     login(ui, base, "whpg")
     ui.goto(f"{base}/inbox/")
     notices = data_rows(ui, "inbox").filter(has=ui.locator(f"a[href='/filings/{f3.pk}/']"))
-    decisions = [c[1:3] for c in cells_of(ui, "inbox") if c[1] in ("returned", "accepted")]
+    decisions = [c[1:3] for c in cells_of(ui, "inbox") if c[1] in ("已退回", "已接收")]
     name = "线路、台区频繁停电台账及治理情况清单（2026-03）已被五华区能源局"
-    assert decisions == [["accepted", f"{name}接收"], ["returned", f"{name}退回修改：{COMMENT}"]]  # newest first
+    assert decisions == [["已接收", f"{name}接收"], ["已退回", f"{name}退回修改：{COMMENT}"]]  # newest first
     expect(notices.filter(has_text="五华区能源局接收")).to_have_count(1)
     expect(notices.filter(has_text=f"退回修改：{COMMENT}")).to_have_count(1)
 
