@@ -180,3 +180,18 @@ def test_template_and_dictionary_come_from_the_declaration(client, province):
     page = client.get("/dictionary/").content.decode()
     for col in get_ledger("outages").columns:
         assert col.code in page and col.label in page
+
+
+def test_characters_no_database_can_store_are_cell_errors():
+    """A NUL (PostgreSQL refuses it in text and JSON) or a lone surrogate (JSON API input) in a cell is a
+    cell error, and the error report shows it escaped so that the report itself can be stored — found by
+    API fuzzing as a server error on PostgreSQL."""
+    from getpower.ledgers.columns import CellError, Column, RowError
+
+    column = Column("name", "text", "名称")
+    for bad in ("五\x00华", "五\ud800华"):
+        with pytest.raises(CellError, match="无法保存的字符"):
+            column.parse(bad)
+        shown = RowError(2, "name", bad, "x").as_dict({"name": "名称"})["value"]
+        assert shown.encode("utf-8") and "\\u" in shown
+    assert column.parse(" 五华 ") == "五华"

@@ -84,7 +84,18 @@ class Column:
             raw = raw.strip()
             if raw == "":
                 return self.default
+            if _UNSTORABLE.search(raw):
+                raise CellError("含有无法保存的字符（NUL 控制字符或不成对的代理码位），请检查文件的编码或来源")
         return PARSERS[self.type](self, raw)
+
+
+# NUL (PostgreSQL refuses it in text and JSON) and lone UTF-16 surrogates (not encodable as UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters no database can store written as escapes (for error reports)."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -245,7 +256,7 @@ class RowError:
             "row": self.row,
             "column": self.column,
             "label": labels.get(self.column, self.column),
-            "value": "" if self.value is None else str(self.value),
+            "value": "" if self.value is None else printable(str(self.value)),
             "reason": self.reason,
         }
 
