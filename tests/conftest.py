@@ -52,23 +52,27 @@ def _uses_database(item) -> bool:
     return item.get_closest_marker("django_db") is not None or bool(_DB_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
-def pytest_collection_modifyitems(config, items):
+def _on_postgres() -> bool:
     from django.conf import settings
 
-    postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    postgres = any(item.get_closest_marker("postgres") for item in items) and _on_postgres()
     misuse = []
     for item in items:
-        if "engine" in item.keywords and _uses_database(item):
+        if item.get_closest_marker("engine") and _uses_database(item):
             misuse.append(f"{item.nodeid}: an `engine` test must not use the operational database")
         if item.get_closest_marker("shared_data") and _is_transactional(item):
             misuse.append(f"{item.nodeid}: a transactional test cannot run inside its module's shared data "
                           "(give it a module of its own)")
         if not REQUIRE_ALL:  # in required mode a missing tool fails the test (pytest_runtest_setup)
-            if "browser" in item.keywords and not os.path.exists(CHROMIUM):
+            if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
                 item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} not installed (make system-deps)"))
-            if "spark" in item.keywords and shutil.which("java") is None:
+            if item.get_closest_marker("spark") and shutil.which("java") is None:
                 item.add_marker(pytest.mark.skip(reason="no Java runtime for Spark (make system-deps)"))
-        if "postgres" in item.keywords and not postgres:
+        if item.get_closest_marker("postgres") and not postgres:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only (the PostgreSQL pass runs it)"))
     if misuse:
         raise pytest.UsageError("\n".join(misuse))
@@ -77,9 +81,9 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_setup(item):
     if not REQUIRE_ALL:
         return
-    if "browser" in item.keywords and not os.path.exists(CHROMIUM):
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is required (CI / GETPOWER_REQUIRE_ALL) but not installed", pytrace=False)
-    if "spark" in item.keywords and shutil.which("java") is None:
+    if item.get_closest_marker("spark") and shutil.which("java") is None:
         pytest.fail("a Java runtime for Spark is required (CI / GETPOWER_REQUIRE_ALL) but not installed",
                     pytrace=False)
 

@@ -156,7 +156,10 @@ def test_pages_are_scoped(apps, client, province):
     client.login(username="whpg", password=province.password)
     assert client.get(f"/connections/applications/{a3.pk}/").status_code == 404
     own = client.get("/connections/").content.decode()
-    assert "A2" in own and "A3" not in own and "盘龙供电局" not in own  # its overdue application, no other company's
+    assert "A3" not in own and "盘龙供电局" not in own  # no other company's application
+    a2 = Application.objects.get(app_id="A2")
+    detail = client.get(f"/connections/applications/{a2.pk}/").content.decode()
+    assert "A2" in detail and "五华供电局" in detail
     client.logout()
     client.login(username="wh_authority", password=province.password)
     page = client.get("/connections/").content.decode()

@@ -111,3 +111,30 @@ def test_json_rows_take_dates_as_dates_only(client, shared_data):
                            **bearer(shared_data))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "rows", 0, "bill_due_date"]
+
+
+@pytest.mark.parametrize("where", ["name", "header"])
+def test_a_nul_character_is_refused_before_the_rows_are_read(client, shared_data, where):
+    """On PostgreSQL a NUL character (text and JSON cannot hold one) ended an import — JSON rows, a file,
+    the web upload, the command line — with a server error; SQLite stored it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from getpower.core.models import ImportJob
+    from getpower.grid.models import Asset
+
+    header = "asset_id,asset_type,name,company,county_code,line_id,rated_kva,users" + ("\x00" if where == "header" else "")
+    name = "五华\x00一号台区" if where == "name" else "五华一号台区"
+    data = f"{header}\nWH-T1,tq,{name},WHPG,530102,WH-L1,400,120\n".encode()
+    response = client.post("/api/ledgers/assets/file", {"file": SimpleUploadedFile("x\x00.csv", data)},
+                           **bearer(shared_data))
+    assert response.status_code == 422, response.content
+    [error] = response.json()["errors"]
+    assert error["row"] == (1 if where == "header" else 2) and "含有空字符（0x00）" in error["reason"]
+    assert ImportJob.objects.get(pk=response.json()["job"]).status == ImportJob.Status.REJECTED
+    if where == "name":
+        row = {"asset_id": "WH-T1", "asset_type": "tq", "name": name, "company": "WHPG", "county_code": "530102",
+               "line_id": "WH-L1", "rated_kva": 400, "users": 120}
+        response = client.post("/api/ledgers/assets/rows", data=[row], content_type="application/json",
+                               **bearer(shared_data))
+        assert response.status_code == 422 and "含有空字符" in response.json()["errors"][0]["reason"]
+    assert Asset.objects.get(asset_id="WH-T1").name == "五华一号台区"

@@ -136,6 +136,7 @@ def foreign_orgs(reader: Reader) -> list[str]:
 # unit's timeline: about a second each); every role still asks for the foreign ones
 FEW = frozenset({"regulator", "county_authority", "county_bureau"})
 
+
 @dataclass
 class Obj:
     """A route naming an object of ``kind``: ``kwargs(thing)`` fills the URL."""
@@ -292,10 +293,6 @@ def file_case_form(client, reader, world, org):
         "notice_served_at": "2026-10-05T09:00", "planned_cut_at": "2026-10-10T09:00", "authority_level": "county"})
 
 
-def months(_world) -> list[dict]:
-    return [{}]
-
-
 PAGES: dict[str, Any] = {
     "login": Public("the login page"),
     "logout": Own("ends the reader's own session (POST; GET is 405)"),
@@ -340,7 +337,7 @@ PAGES: dict[str, Any] = {
     "arrears-case": Obj("case"),
     "arrears-message": Obj("case", method="POST", snapshot=case_messages,
                            data=lambda t: {"kind": "question", "text": "伪造询问"}),
-    "arrears-notice": Obj("case", kwargs=lambda t: {"pk": t.pk}),
+    "arrears-notice": Obj("case"),
     "connections": Listing(export=True),
     "connections-late": Listing(export=True, params={"status": "overdue"}),
     "connections-application": Obj("application", probe=FEW),
@@ -366,6 +363,23 @@ PAGES: dict[str, Any] = {
     "api-1:openapi-view": Public("Swagger UI"),
     "admin:*": AdminOnly("the Django admin: every pattern, GET and POST, for every other role"),
 }
+
+
+def others_notifications(reader: Reader):
+    from getpower.filings.models import Notification
+
+    return sorted(Notification.objects.exclude(user__username=reader.username).values_list("pk", "read_at"))
+
+
+def others_tokens(reader: Reader):
+    from getpower.core.models import ApiToken
+
+    return sorted(ApiToken.objects.exclude(organisation__org_code=reader.org).values_list("pk", "revoked_at"))
+
+
+# an own page that takes a POST (the inbox: mark one's messages read) must leave other users' things as
+# they were (the token page's POST, creating one of one's organisation, is checked with its page)
+OWN_WRITES = {"inbox": others_notifications}
 
 LEDGERS = ("organisations", "assets", "outages", "applications", "application_pauses", "arrears_cases")
 
@@ -441,7 +455,6 @@ OPERATIONS: dict[str, Any] = {
 @dataclass
 class Route:
     key: str  # the table key: namespace:name, or the pattern itself when unnamed
-    name: str | None  # for reverse()
     pattern: str
     namespaces: tuple[str, ...]
 
@@ -452,7 +465,7 @@ def walk(resolver=None, prefix: str = "", namespaces: tuple[str, ...] = ()):
             yield from walk(p, prefix + str(p.pattern), namespaces + ((p.namespace,) if p.namespace else ()))
         elif isinstance(p, URLPattern):
             qualified = ":".join([*namespaces, p.name]) if p.name else None
-            yield Route(qualified or prefix + str(p.pattern), qualified, prefix + str(p.pattern), namespaces)
+            yield Route(qualified or prefix + str(p.pattern), prefix + str(p.pattern), namespaces)
 
 
 def page_key(route: Route) -> str | None:
@@ -691,11 +704,22 @@ def run_pages(session: Session, world: World) -> None:
                 # the administrator manages tokens in the Django admin (or `getpower token`), not here
                 if expect(tally, f"GET {name}", response, {403} if reader.is_admin else {200}):
                     check_content(tally, f"GET {name}", response, own)
+                others = others_tokens(reader)
+                response = session.page("POST", reverse(name), {"name": "矩阵", "days": "30"}, kind="write: own")
+                expect(tally, f"POST {name}", response, {403} if reader.is_admin else {200})
+                if others_tokens(reader) != others:
+                    tally.problem("leak", f"POST {name} changed another organisation's tokens")
                 continue
             params = {"rules": "R2,R3,R4"} if name == "jobs:freshness" else {}
             response = session.page("GET", reverse(name), params, kind="own")
             if expect(tally, f"GET {name}", response, {200}):
                 check_content(tally, f"GET {name}", response, markers)
+            if name in OWN_WRITES:
+                others = OWN_WRITES[name](reader)
+                response = session.page("POST", reverse(name), kind="write: own")
+                expect(tally, f"POST {name}", response, {302})
+                if OWN_WRITES[name](reader) != others:
+                    tally.problem("leak", f"POST {name} changed what belongs to other users or organisations")
         elif isinstance(spec, Write):
             target = foreign_orgs(reader)[0]
             before = spec.snapshot(target)

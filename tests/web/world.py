@@ -71,9 +71,8 @@ MARKERS = {
     "PLPG": ("PL-T1", "PL-L1", "盘龙一号台区", "APP-PL-01", "AR-PL-01", "金江小区", "EV-PL-01"),
     "BSDL": ("BS-T1", "BS-L1", "隆阳一号台区", "APP-BS-01", "AR-BS-01", "保山永昌小区", "EV-BS-01"),
 }
-COUNTY = {"WHPG": "530102", "PLPG": "530103", "BSDL": "530502", "KMPG": "530100", "YNPG": "530000",
-          "KM-EA": "530100", "WH-EA": "530102", "PX-EA": "530103", "BS-EA": "530500", "REG": "530000",
-          "PEB": "530000"}
+# the county (region) of each company whose data the markers name: its filters' values in the matrix
+COUNTY = {"WHPG": "530102", "PLPG": "530103", "BSDL": "530502"}
 
 
 @dataclass
@@ -159,16 +158,17 @@ def _build(media: str) -> World:
     for org in Organisation.objects.exclude(org_code__in=["PX-EA", "BS-EA"]):
         secrets[org.org_code] = tokens.issue(org=org, name=f"matrix {org.org_code}")[1]
 
-    def county(obj) -> str | None:
-        return obj.county_id
+    def owner(obj) -> tuple[str | None, str | None]:
+        """An import record's or a job's organisation and its region (none: the platform's own)."""
+        org = obj.organisation
+        return (org.org_code, org.region_id) if org else (None, None)
 
     things: dict[str, list[Thing]] = {
         "asset": [Thing("asset", a.pk, a.company.org_code, a.county_id) for a in Asset.objects.select_related("company")],
-        "application": [Thing("application", a.pk, a.company.org_code, county(a))
+        "application": [Thing("application", a.pk, a.company.org_code, a.county_id)
                         for a in Application.objects.select_related("company")],
-        "case": [Thing("case", c.pk, c.company.org_code, county(c), {"routed_to": c.routed_to_id})
-                 for c in ArrearsCase.objects.select_related("company")],
-        "governance": [Thing("governance", i.pk, i.company.org_code, county(i))
+        "case": [Thing("case", c.pk, c.company.org_code, c.county_id) for c in ArrearsCase.objects.select_related("company")],
+        "governance": [Thing("governance", i.pk, i.company.org_code, i.county_id)
                        for i in GovernanceItem.objects.select_related("company")],
         "attachment": [Thing("attachment", e.pk, e.item.company.org_code, e.item.county_id)
                        for e in GovernanceEvent.objects.exclude(attachment="").select_related("item__company")],
@@ -176,17 +176,13 @@ def _build(media: str) -> World:
                          {"recipient": f.recipient.org_code if f.recipient else None,
                           "versions": list(f.versions.values_list("number", flat=True))})
                    for f in Filing.objects.select_related("filer", "recipient")],
-        "import_job": [Thing("import_job", j.pk, j.organisation.org_code if j.organisation else None,
-                             COUNTY.get(j.organisation.org_code) if j.organisation else None,
-                             {"user": j.user.username if j.user else None})
+        "import_job": [Thing("import_job", j.pk, *owner(j), {"user": j.user.username if j.user else None})
                        for j in ImportJob.objects.select_related("organisation", "user")],
-        "job": [Thing("job", j.pk, j.organisation.org_code if j.organisation else None,
-                      COUNTY.get(j.organisation.org_code) if j.organisation else None,
-                      {"user": j.user.username if j.user else None, "kind": j.kind})
+        "job": [Thing("job", j.pk, *owner(j), {"user": j.user.username if j.user else None, "kind": j.kind})
                 for j in Job.objects.select_related("organisation", "user")],
-        "token": [Thing("token", t.prefix, t.organisation.org_code, COUNTY.get(t.organisation.org_code))
+        "token": [Thing("token", t.prefix, t.organisation.org_code, t.organisation.region_id)
                   for t in ApiToken.objects.select_related("organisation")],
-        "organisation": [Thing("organisation", o.org_code, o.org_code, COUNTY.get(o.org_code), {"kind": o.kind})
+        "organisation": [Thing("organisation", o.org_code, o.org_code, o.region_id, {"kind": o.kind})
                          for o in Organisation.objects.all()],
     }
     return World(users=users, password=province.password, things=things, tokens=secrets, media=media)

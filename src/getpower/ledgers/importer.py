@@ -27,6 +27,20 @@ from .registry import Ledger, get_ledger
 ProgressFn = Callable[[float, str], None]
 log = logging.getLogger("getpower.ledgers")
 
+# PostgreSQL stores no NUL character in text nor in JSON: such a cell ended the import with a server error
+# (found by the API fuzzing, docs/security.md). A file holding one is refused before its rows are read.
+NUL_MESSAGE = ("第 {row} 行第 {column} 列含有空字符（0x00）：文件可能不是 UTF-8 或 GBK 编码的文本（如 UTF-16）或已损坏，"
+               "请另存为 UTF-8 的 CSV 或 .xlsx 后重新上传")
+
+
+def nul_cell(table: list[list]) -> tuple[int, int] | None:
+    """The first cell (row, column; from 1) holding a NUL character."""
+    for r, row in enumerate(table, start=1):
+        for c, cell in enumerate(row, start=1):
+            if isinstance(cell, str) and "\x00" in cell:
+                return r, c
+    return None
+
 
 @dataclass
 class ImportContext:
@@ -151,6 +165,7 @@ def run_import(
 ) -> ImportResult:
     """Validate and (unless dry_run or invalid) commit one ledger file. Always records a job."""
     started = time.monotonic()
+    file_name = file_name.replace("\x00", "")
     ledger = get_ledger(ledger_name)
     actor = user if user is not None else SystemUser()
     scope = scope_for(actor) if getattr(actor, "is_authenticated", False) else Scope(role="admin", everything=True)
@@ -212,7 +227,10 @@ def validate_and_write(ledger: Ledger, data: bytes, file_name: str, *, actor, sc
             ctx.error(0, "", file_name, str(exc))
         else:
             report(0.05, "读取完成")
-            mapping = map_header(ledger, table[0], ctx)
+            nul = nul_cell(table)
+            mapping = map_header(ledger, table[0], ctx) if nul is None else None
+            if nul is not None:
+                ctx.error(nul[0], "", "", NUL_MESSAGE.format(row=nul[0], column=nul[1]))
             if mapping is not None:
                 rows = parse_rows(ledger, table, mapping, ctx, report)
                 report(0.5, "业务校验")
